@@ -1,0 +1,32 @@
+#!/bin/bash
+# Install the Debian packages dgmm needs, if any is missing. Needs root for
+# that; without root it prints the one command to run and stops.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+PACKAGES=(
+	build-essential bc bison flex libelf-dev libssl-dev	# kernel build
+	linux-source-6.12					# the kernel
+	sparse							# make check: C=2
+	qemu-system-x86 busybox-static cpio kmod xz-utils	# the test VM
+	python3							# log checker
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
+		missing+=("$p")
+done
+[ ${#missing[@]} = 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "dgmm needs these Debian packages: ${missing[*]}" >&2
+	echo "Install them as root, then run make again:" >&2
+	echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	exit 1
+fi
+
+say "installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
