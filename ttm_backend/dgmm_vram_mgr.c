@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * VRAM resource manager: a buddy allocator over the device's VRAM.
+ *
+ * A resource is a list of buddy blocks, so a BO in VRAM is not contiguous
+ * unless it asks for TTM_PL_FLAG_CONTIGUOUS. The first visible_size bytes of
+ * VRAM are the CPU-visible window; a placement whose lpfn ends inside that
+ * window asks for CPU-visible memory, and the manager keeps count of how much
+ * of the window is in use so that such requests fail fast with -ENOSPC.
+ *
+ * Every error is -ENOSPC ("evict something and retry") or -ENOMEM: a request
+ * that can never fit (bigger than the range it may use) also gives -ENOSPC, so
+ * that TTM goes on to the next place of the placement rather than failing the
+ * whole validation. The placement layer keeps such places out of placements,
+ * so TTM does not evict in vain for them.
+ */
+
+#include <linux/log2.h>
+#include <drm/drm_buddy.h>
+#include <drm/drm_print.h>
+#include <drm/ttm/ttm_bo.h>
+#include <drm/ttm/ttm_device.h>
+#include <drm/ttm/ttm_placement.h>
+
+#include "dgmm_vram_mgr.h"
+
+static u64 block_start(const struct gpu_buddy_block *block)
+{
+	return gpu_buddy_block_offset(block);
+}
+
+static u64 block_end(struct gpu_buddy *mm, struct gpu_buddy_block *block)
+{
+	return gpu_buddy_block_offset(block) + gpu_buddy_block_size(mm, block);
+}
+
+/* Bytes of [start, end) that lie inside [0, visible). */
+static u64 visible_part(u64 start, u64 end, u64 visible)
+{
+	return start < visible ? min(end, visible) - start : 0;
+}
+
+static bool blocks_contiguous(struct gpu_buddy *mm, struct list_head *blocks)
+{
+	struct gpu_buddy_block *block, *prev = NULL;
+
+	list_for_each_entry(block, blocks, link) {
+		if (prev && block_end(mm, prev) != block_start(block))
+			return false;
+		prev = block;
+	}
+	return true;
+}
+
+static int dgmm_vram_mgr_alloc(struct ttm_resource_manager *man,
+			       struct ttm_buffer_object *bo,
+			       const struct ttm_place *place,
+			       struct ttm_resource **res)
+{
+	struct dgmm_vram_mgr *mgr = to_dgmm_vram_mgr(man);
+	struct gpu_buddy *mm = &mgr->mm;
+	u64 fpfn = place->fpfn, lpfn = place->lpfn;
+	u64 man_pages = man->size >> PAGE_SHIFT;
+	struct dgmm_vram_resource *vres;
+	u64 size, min_block_size;
+	struct gpu_buddy_block *block;
+	unsigned long flags = 0;
+	bool visible_only;
+	int err;
+
+	if (!lpfn || lpfn > man_pages)
+		lpfn = man_pages;
+	if (fpfn >= lpfn || bo->base.size >> PAGE_SHIFT > lpfn - fpfn)
+		return -ENOSPC;
+
+	vres = kzalloc(sizeof(*vres), GFP_KERNEL);
+	if (!vres)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&vres->blocks);
+	ttm_resource_init(bo, place, &vres->base);
+	size = vres->base.size;
+
+	min_block_size = mm->chunk_size;
+	if (bo->page_alignment)
+		min_block_size = max_t(u64, min_block_size,
+				       (u64)bo->page_alignment << PAGE_SHIFT);
+
+	if (place->flags & TTM_PL_FLAG_TOPDOWN)
+		flags |= GPU_BUDDY_TOPDOWN_ALLOCATION;
+	if (place->flags & TTM_PL_FLAG_CONTIGUOUS)
+		flags |= GPU_BUDDY_CONTIGUOUS_ALLOCATION;
+	if (fpfn || lpfn != man_pages)
+		flags |= GPU_BUDDY_RANGE_ALLOCATION;
+	visible_only = (lpfn << PAGE_SHIFT) <= mgr->visible_size;
+
+	mutex_lock(&mgr->lock);
+	if (visible_only && size > mgr->visible_avail) {
+		err = -ENOSPC;
+		goto err_unlock;
+	}
+	err = gpu_buddy_alloc_blocks(mm, fpfn << PAGE_SHIFT, lpfn << PAGE_SHIFT,
+				     size, min_block_size, &vres->blocks, flags);
+	if (err) {
+		/*
+		 * -EINVAL here means a contiguous block rounded up to a power
+		 * of two does not fit the range: that request cannot be met.
+		 */
+		if (err != -ENOMEM)
+			err = -ENOSPC;
+		goto err_unlock;
+	}
+
+	list_for_each_entry(block, &vres->blocks, link)
+		vres->used_visible_size += visible_part(block_start(block),
+							block_end(mm, block),
+							mgr->visible_size);
+	mgr->visible_avail -= vres->used_visible_size;
+	mutex_unlock(&mgr->lock);
+
+	/* A resource that happens to be contiguous can be mapped linearly. */
+	if (blocks_contiguous(mm, &vres->blocks)) {
+		vres->base.placement |= TTM_PL_FLAG_CONTIGUOUS;
+		block = list_first_entry(&vres->blocks, typeof(*block), link);
+		vres->base.start = block_start(block) >> PAGE_SHIFT;
+	}
+
+	*res = &vres->base;
+	return 0;
+
+err_unlock:
+	mutex_unlock(&mgr->lock);
+	ttm_resource_fini(man, &vres->base);
+	kfree(vres);
+	return err;
+}
+
+static void dgmm_vram_mgr_free(struct ttm_resource_manager *man,
+			       struct ttm_resource *res)
+{
+	struct dgmm_vram_resource *vres = to_dgmm_vram_resource(res);
+	struct dgmm_vram_mgr *mgr = to_dgmm_vram_mgr(man);
+
+	mutex_lock(&mgr->lock);
+	gpu_buddy_free_list(&mgr->mm, &vres->blocks, 0);
+	mgr->visible_avail += vres->used_visible_size;
+	mutex_unlock(&mgr->lock);
+
+	ttm_resource_fini(man, res);
+	kfree(vres);
+}
+
+/*
+ * @intersects: could evicting @res help an allocation at @place?
+ * @compatible: does @res already satisfy @place?
+ * Both walk the blocks; the visible window is answered from the count.
+ */
+static bool dgmm_vram_mgr_intersects(struct ttm_resource_manager *man,
+				     struct ttm_resource *res,
+				     const struct ttm_place *place, size_t size)
+{
+	struct dgmm_vram_resource *vres = to_dgmm_vram_resource(res);
+	struct dgmm_vram_mgr *mgr = to_dgmm_vram_mgr(man);
+	struct gpu_buddy_block *block;
+
+	if (!place->fpfn && !place->lpfn)
+		return true;
+	if (!place->fpfn && place->lpfn == mgr->visible_size >> PAGE_SHIFT)
+		return vres->used_visible_size > 0;
+
+	list_for_each_entry(block, &vres->blocks, link) {
+		u64 fpfn = block_start(block) >> PAGE_SHIFT;
+		u64 lpfn = block_end(&mgr->mm, block) >> PAGE_SHIFT;
+
+		if (place->fpfn < lpfn && (!place->lpfn || place->lpfn > fpfn))
+			return true;
+	}
+	return false;
+}
+
+static bool dgmm_vram_mgr_compatible(struct ttm_resource_manager *man,
+				     struct ttm_resource *res,
+				     const struct ttm_place *place, size_t size)
+{
+	struct dgmm_vram_resource *vres = to_dgmm_vram_resource(res);
+	struct dgmm_vram_mgr *mgr = to_dgmm_vram_mgr(man);
+	struct gpu_buddy_block *block;
+
+	if (!place->fpfn && !place->lpfn)
+		return true;
+	if (!place->fpfn && place->lpfn == mgr->visible_size >> PAGE_SHIFT)
+		return vres->used_visible_size == size;
+
+	list_for_each_entry(block, &vres->blocks, link) {
+		u64 fpfn = block_start(block) >> PAGE_SHIFT;
+		u64 lpfn = block_end(&mgr->mm, block) >> PAGE_SHIFT;
+
+		if (fpfn < place->fpfn || (place->lpfn && lpfn > place->lpfn))
+			return false;
+	}
+	return true;
+}
+
+static void dgmm_vram_mgr_debug(struct ttm_resource_manager *man,
+				struct drm_printer *p)
+{
+	struct dgmm_vram_mgr *mgr = to_dgmm_vram_mgr(man);
+
+	mutex_lock(&mgr->lock);
+	drm_printf(p, "visible_size: %llu MiB\n", mgr->visible_size >> 20);
+	drm_printf(p, "visible_avail: %llu MiB\n", mgr->visible_avail >> 20);
+	drm_buddy_print(&mgr->mm, p);
+	mutex_unlock(&mgr->lock);
+}
+
+static const struct ttm_resource_manager_func dgmm_vram_mgr_func = {
+	.alloc = dgmm_vram_mgr_alloc,
+	.free = dgmm_vram_mgr_free,
+	.intersects = dgmm_vram_mgr_intersects,
+	.compatible = dgmm_vram_mgr_compatible,
+	.debug = dgmm_vram_mgr_debug,
+};
+
+/**
+ * dgmm_vram_mgr_init - register the VRAM manager with TTM
+ * @mgr: the manager to initialise
+ * @bdev: the TTM device
+ * @size: VRAM size in bytes, a multiple of PAGE_SIZE
+ * @visible_size: size of the CPU-visible window at the start of VRAM
+ *
+ * Return: 0 on success, -ENOMEM if the buddy allocator cannot be set up.
+ */
+int dgmm_vram_mgr_init(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev,
+		       u64 size, u64 visible_size)
+{
+	struct ttm_resource_manager *man = &mgr->manager;
+	int err;
+
+	mutex_init(&mgr->lock);
+	mgr->visible_size = min(visible_size, size);
+	mgr->visible_avail = mgr->visible_size;
+
+	man->func = &dgmm_vram_mgr_func;
+	ttm_resource_manager_init(man, bdev, size);
+	err = gpu_buddy_init(&mgr->mm, size, PAGE_SIZE);
+	if (err) {
+		mutex_destroy(&mgr->lock);
+		return err;
+	}
+	ttm_set_driver_manager(bdev, TTM_PL_VRAM, man);
+	ttm_resource_manager_set_used(man, true);
+	return 0;
+}
+
+/**
+ * dgmm_vram_mgr_fini - evict everything and unregister the VRAM manager
+ * @mgr: the manager
+ * @bdev: the TTM device it was registered with
+ *
+ * Return: 0, or the error of evicting the BOs still in VRAM, in which case
+ * the manager stays registered (and its memory is leaked, not corrupted).
+ */
+int dgmm_vram_mgr_fini(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev)
+{
+	struct ttm_resource_manager *man = &mgr->manager;
+	int err;
+
+	ttm_resource_manager_set_used(man, false);
+	err = ttm_resource_manager_evict_all(bdev, man);
+	if (err)
+		return err;
+
+	ttm_resource_manager_cleanup(man);
+	ttm_set_driver_manager(bdev, TTM_PL_VRAM, NULL);
+	gpu_buddy_fini(&mgr->mm);
+	mutex_destroy(&mgr->lock);
+	return 0;
+}
+
+/**
+ * dgmm_vram_mgr_usage - how much VRAM is allocated
+ * @mgr: the manager
+ * @used: bytes allocated in all of VRAM
+ * @visible_used: bytes allocated in the CPU-visible window
+ */
+void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used)
+{
+	mutex_lock(&mgr->lock);
+	*used = mgr->mm.size - mgr->mm.avail;
+	*visible_used = mgr->visible_size - mgr->visible_avail;
+	mutex_unlock(&mgr->lock);
+}

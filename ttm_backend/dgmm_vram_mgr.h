@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+#ifndef _DGMM_VRAM_MGR_H_
+#define _DGMM_VRAM_MGR_H_
+
+#include <linux/gpu_buddy.h>
+#include <linux/mutex.h>
+#include <drm/ttm/ttm_resource.h>
+
+struct ttm_device;
+
+/**
+ * struct dgmm_vram_mgr - TTM resource manager for device VRAM
+ * @manager: the TTM manager, registered for TTM_PL_VRAM
+ * @mm: buddy allocator over [0, size) of VRAM, in bytes
+ * @lock: protects @mm and @visible_avail
+ * @visible_size: size of the CPU-visible window at the start of VRAM
+ * @visible_avail: bytes of the visible window not allocated
+ */
+struct dgmm_vram_mgr {
+	struct ttm_resource_manager manager;
+	struct gpu_buddy mm;
+	struct mutex lock; /* protects mm and visible_avail */
+	u64 visible_size;
+	u64 visible_avail;
+};
+
+/**
+ * struct dgmm_vram_resource - a VRAM allocation
+ * @base: the TTM resource
+ * @blocks: the buddy blocks backing it, linked through gpu_buddy_block.link
+ * @used_visible_size: how many of its bytes lie in the CPU-visible window
+ */
+struct dgmm_vram_resource {
+	struct ttm_resource base;
+	struct list_head blocks;
+	u64 used_visible_size;
+};
+
+static inline struct dgmm_vram_mgr *
+to_dgmm_vram_mgr(struct ttm_resource_manager *man)
+{
+	return container_of(man, struct dgmm_vram_mgr, manager);
+}
+
+static inline struct dgmm_vram_resource *
+to_dgmm_vram_resource(struct ttm_resource *res)
+{
+	return container_of(res, struct dgmm_vram_resource, base);
+}
+
+int dgmm_vram_mgr_init(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev,
+		       u64 size, u64 visible_size);
+int dgmm_vram_mgr_fini(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev);
+void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used);
+
+#endif
