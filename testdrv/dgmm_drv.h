@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+#ifndef _DGMM_DRV_H_
+#define _DGMM_DRV_H_
+
+#include <linux/list.h>
+#include <linux/pci.h>
+#include <drm/drm_device.h>
+
+#include "ttm_backend/dgmm_mm.h"
+
+#define DGMM_DRIVER_NAME	"dgmm"
+#define DGMM_VRAM_BAR		2
+
+struct drm_file;
+
+/**
+ * struct dgmm_device - one simulated discrete device (an ivshmem-plain function)
+ * @drm: the DRM device, with a render node
+ * @mm: its memory manager
+ * @vram_bar_start: bus address of the VRAM BAR
+ * @vram_bar_size: size of the VRAM BAR, which is the size of VRAM
+ * @vram: kernel mapping of all of VRAM, write-combined (the copy engine's view)
+ * @link: entry in the driver's list of devices
+ */
+struct dgmm_device {
+	struct drm_device drm;
+	struct dgmm_mm mm;
+	resource_size_t vram_bar_start;
+	resource_size_t vram_bar_size;
+	void __iomem *vram;
+	struct list_head link;
+};
+
+static inline struct dgmm_device *to_dgmm_device(struct drm_device *drm)
+{
+	return container_of(drm, struct dgmm_device, drm);
+}
+
+int dgmm_device_query_ioctl(struct drm_device *drm, void *data,
+			    struct drm_file *file);
+
+/* For the KUnit suites, which run against the probed devices. */
+struct dgmm_device *dgmm_device_get(unsigned int index);
+void dgmm_device_put(struct dgmm_device *ddev);
+
+#endif
