@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Shared helpers of dgmm's KUnit suites. The suites run at insmod of
+ * dgmm_test.ko against the devices dgmm.ko has probed; every test case is
+ * parameterised over those devices.
+ */
+
+#include <kunit/test.h>
+#include <drm/drm_gem.h>
+
+#include "dgmm_kunit.h"
+
+#define DGMM_KUNIT_MAX_DEVICES 8
+
+static const unsigned int device_index[DGMM_KUNIT_MAX_DEVICES] = {
+	0, 1, 2, 3, 4, 5, 6, 7
+};
+
+/**
+ * dgmm_kunit_device_gen - KUnit parameter generator: one value per device
+ * @prev: the previous value, NULL on the first call
+ * @desc: filled with the device's description
+ *
+ * Return: a pointer to the device's index, or NULL after the last device.
+ */
+const void *dgmm_kunit_device_gen(const void *prev, char *desc)
+{
+	unsigned int i = prev ? *(const unsigned int *)prev + 1 : 0;
+	struct dgmm_device *ddev;
+
+	if (i >= DGMM_KUNIT_MAX_DEVICES)
+		return NULL;
+	ddev = dgmm_device_get(i);
+	if (!ddev)
+		return NULL;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "dev%u %s %lluMiB VRAM %lluMiB visible",
+		 i, pci_name(to_pci_dev(ddev->drm.dev)),
+		 (u64)ddev->vram_bar_size >> 20, ddev->mm.vram.visible_size >> 20);
+	dgmm_device_put(ddev);
+	return &device_index[i];
+}
+
+static void device_release(void *ddev)
+{
+	dgmm_device_put(ddev);
+}
+
+/**
+ * dgmm_kunit_device - the device of the running parameterised test case
+ * @test: the test
+ *
+ * Return: the device, referenced until the test ends.
+ */
+struct dgmm_device *dgmm_kunit_device(struct kunit *test)
+{
+	const unsigned int *index = test->param_value;
+	struct dgmm_device *ddev;
+
+	KUNIT_ASSERT_NOT_NULL(test, index);
+	ddev = dgmm_device_get(*index);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, ddev, "device %u went away", *index);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, device_release, ddev));
+	return ddev;
+}
+
+static void alloc_release(void *data)
+{
+	struct dgmm_kunit_alloc *a = data;
+
+	dgmm_kunit_free(a);
+	drm_gem_private_object_fini(&a->bo.base);
+}
+
+/**
+ * dgmm_kunit_alloc - ask a device's manager for a resource
+ * @test: the test, which frees the resource when it ends
+ * @ddev: the device
+ * @size: bytes, a multiple of PAGE_SIZE
+ * @place: the place to allocate at (its mem_type picks the manager)
+ *
+ * Return: the allocation; its @err is the manager's answer and its @res is
+ * set when that answer was 0.
+ */
+struct dgmm_kunit_alloc *dgmm_kunit_alloc(struct kunit *test,
+					  struct dgmm_device *ddev, u64 size,
+					  const struct ttm_place *place)
+{
+	struct ttm_resource_manager *man;
+	struct dgmm_kunit_alloc *a;
+
+	a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+
+	drm_gem_private_object_init(&ddev->drm, &a->bo.base, size);
+	a->bo.bdev = &ddev->mm.ttm;
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, alloc_release, a));
+
+	man = ttm_manager_type(&ddev->mm.ttm, place->mem_type);
+	KUNIT_ASSERT_NOT_NULL(test, man);
+	a->err = man->func->alloc(man, &a->bo, place, &a->res);
+	if (a->err)
+		a->res = NULL;
+	return a;
+}
+
+/**
+ * dgmm_kunit_free - give an allocation's resource back early
+ * @a: the allocation; nothing happens if it holds no resource
+ */
+void dgmm_kunit_free(struct dgmm_kunit_alloc *a)
+{
+	if (a->res)
+		ttm_resource_free(&a->bo, &a->res);
+}
+
+MODULE_DESCRIPTION("KUnit suites for dgmm, run against the probed devices");
+MODULE_LICENSE("Dual MIT/GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

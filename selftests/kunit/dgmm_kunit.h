@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+#ifndef _DGMM_KUNIT_H_
+#define _DGMM_KUNIT_H_
+
+#include <kunit/test.h>
+#include <drm/ttm/ttm_bo.h>
+#include <drm/ttm/ttm_placement.h>
+
+#include "testdrv/dgmm_drv.h"
+
+/**
+ * struct dgmm_kunit_alloc - a resource taken straight from a TTM manager
+ * @bo: the bare BO it was allocated for (a GEM object with no backing store)
+ * @res: the resource, NULL if the allocation failed or was freed
+ * @err: what the manager's alloc returned
+ */
+struct dgmm_kunit_alloc {
+	struct ttm_buffer_object bo;
+	struct ttm_resource *res;
+	int err;
+};
+
+const void *dgmm_kunit_device_gen(const void *prev, char *desc);
+struct dgmm_device *dgmm_kunit_device(struct kunit *test);
+struct dgmm_kunit_alloc *dgmm_kunit_alloc(struct kunit *test,
+					  struct dgmm_device *ddev, u64 size,
+					  const struct ttm_place *place);
+void dgmm_kunit_free(struct dgmm_kunit_alloc *a);
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * Helpers shared by dgmm's userspace programs: find the dgmm render nodes and
+ * call the query ioctl. Header-only so that each test is one static binary.
+ */
+#ifndef _DGMM_UTIL_H_
+#define _DGMM_UTIL_H_
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <drm/drm.h>
+#include <drm/dgmm_drm.h>
+
+#define DGMM_MAX_DEVICES 8
+#define DGMM_FIRST_RENDER_MINOR 128
+#define DGMM_LAST_RENDER_MINOR 191
+
+/* ioctl() that retries on EINTR/EAGAIN, as libdrm's drmIoctl() does. */
+static inline int dgmm_ioctl(int fd, unsigned long request, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, request, arg);
+	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
+	return ret;
+}
+
+/* The driver name of an open DRM file, or "" if it cannot be read. */
+static inline void dgmm_driver_name(int fd, char *name, size_t len)
+{
+	struct drm_version v;
+
+	memset(&v, 0, sizeof(v));
+	memset(name, 0, len);
+	v.name = name;
+	v.name_len = len - 1;
+	if (dgmm_ioctl(fd, DRM_IOCTL_VERSION, &v))
+		name[0] = '\0';
+}
+
+/*
+ * Opens every render node whose driver is dgmm, in minor order.
+ * Fills @fds (and @minors if not NULL); returns how many were opened.
+ */
+static inline int dgmm_open_devices(int *fds, int *minors, int max)
+{
+	int n = 0;
+
+	for (int minor = DGMM_FIRST_RENDER_MINOR;
+	     minor <= DGMM_LAST_RENDER_MINOR && n < max; minor++) {
+		char path[64], name[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		dgmm_driver_name(fd, name, sizeof(name));
+		if (strcmp(name, "dgmm")) {
+			close(fd);
+			continue;
+		}
+		if (minors)
+			minors[n] = minor;
+		fds[n++] = fd;
+	}
+	return n;
+}
+
+/* DRM_DGMM_QUERY_REGIONS into a malloc'ed answer; NULL with errno set on error. */
+static inline struct drm_dgmm_query_regions *dgmm_query_regions(int fd)
+{
+	struct drm_dgmm_device_query q = { .query = DRM_DGMM_QUERY_REGIONS };
+	struct drm_dgmm_query_regions *r;
+
+	if (dgmm_ioctl(fd, DRM_IOCTL_DGMM_DEVICE_QUERY, &q))
+		return NULL;
+	r = calloc(1, q.size);
+	if (!r)
+		return NULL;
+	q.data = (__u64)(uintptr_t)r;
+	if (dgmm_ioctl(fd, DRM_IOCTL_DGMM_DEVICE_QUERY, &q)) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static inline const char *dgmm_region_name(__u32 region)
+{
+	switch (region) {
+	case DRM_DGMM_REGION_SYSTEM: return "SYSTEM";
+	case DRM_DGMM_REGION_GTT: return "GTT";
+	case DRM_DGMM_REGION_VRAM: return "VRAM";
+	default: return "?";
+	}
+}
+
+#endif
