@@ -1,0 +1,24 @@
+#!/bin/bash
+# Build the userspace tests and tools as static binaries into $DGMM_OUT/bin,
+# against the built kernel's sanitised uapi headers and its kselftest harness.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+dgmm_kernel_paths
+
+bin=$DGMM_OUT/bin
+mkdir -p "$bin"
+# -Wall as the kernel's own selftests build; -Wextra trips on the harness.
+CFLAGS=(-static -O2 -g -Wall -Werror -std=gnu11
+	-I"$DGMM_ROOT/include/uapi" -I"$KBUILD/usr/include"
+	-I"$KBUILD/usr/include/drm" -I"$KSRC/tools/testing/selftests")
+
+build() { # output sources...
+	local out=$1
+	shift
+	gcc "${CFLAGS[@]}" -o "$bin/$out" "$@"
+}
+
+for src in "$DGMM_ROOT"/selftests/uapi/*_test.c; do
+	build "$(basename "$src" .c)" "$src"
+done
+build dgmm-info "$DGMM_ROOT/tools/dgmm_info.c"

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only OR MIT
+"""Judge a test VM's serial log.
+
+The guest prints each suite between markers (see scripts/guest/run-tests.sh):
+
+    DGMM-BEGIN <kind> <name>
+    ...KTAP or TAP...
+    DGMM-END <kind> <name> rc=<exit code>
+
+and DGMM-DONE when it has finished. This script counts every leaf test result
+of every section and fails the run on:
+
+  - a result "not ok", a TAP plan that does not match the results, a test
+    program that exited non-zero;
+  - a suite that was expected (--expect kind:name) but did not report, or
+    reported no test at all;
+  - a guest that did not finish (no DGMM-DONE: hang, timeout or panic);
+  - a kernel log line with a warning, BUG, Oops, lockdep report, hung task,
+    soft lockup, or a non-empty kmemleak report.
+
+The last line printed is the summary: "N passed, N failed, N skipped".
+"""
+
+import argparse
+import re
+import sys
+
+RESULT = re.compile(r"^(\s*)(not ok|ok) (\d+)\b(.*)$")
+PLAN = re.compile(r"^(\s*)1\.\.(\d+)")
+BEGIN = re.compile(r"^DGMM-BEGIN (\S+) (\S+)\s*$")
+END = re.compile(r"^DGMM-END (\S+) (\S+) rc=(-?\d+)\s*$")
+SKIP = re.compile(r"#\s*SKIP\b", re.IGNORECASE)
+
+# Kernel log lines that fail a run wherever they appear.
+KERNEL_FAILURES = [
+    (re.compile(r"WARNING:"), "kernel warning"),
+    (re.compile(r"\bBUG:"), "kernel BUG"),
+    (re.compile(r"\bOops\b|general protection fault"), "kernel oops"),
+    (re.compile(r"Kernel panic"), "kernel panic"),
+    (re.compile(r"possible circular locking|possible recursive locking|"
+                r"inconsistent lock state|lock held when returning|"
+                r"suspicious RCU usage|possible irq lock inversion"),
+     "lockdep report"),
+    (re.compile(r"blocked for more than \d+ seconds"), "hung task"),
+    (re.compile(r"soft lockup|hard LOCKUP|rcu_sched self-detected stall|"
+                r"rcu: INFO: .* stall"), "lockup or stall"),
+    (re.compile(r"Call Trace:"), "call trace"),
+    (re.compile(r"kmemleak: \d+ new suspected memory leaks"), "kmemleak report"),
+]
+
+# Kernel console lines start with a timestamp; strip it to read the text.
+TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+
+
+class Section:
+    def __init__(self, kind, name):
+        self.kind, self.name = kind, name
+        self.lines = []
+        self.rc = None
+
+    def results(self):
+        """Leaf results as (status, text) with status in passed/failed/skipped.
+
+        A result line is a leaf unless results at deeper indentation came
+        before it (its subtests, as in KTAP's nested suites and parameters).
+        """
+        leaves, deeper = [], {}
+        for line in self.lines:
+            m = RESULT.match(line)
+            if not m:
+                continue
+            indent = len(m.group(1).expandtabs())
+            if not any(seen for ind, seen in deeper.items() if ind > indent):
+                if m.group(2) == "not ok":
+                    status = "failed"
+                elif SKIP.search(m.group(4)):
+                    status = "skipped"
+                else:
+                    status = "passed"
+                leaves.append((status, line.strip()))
+            for ind in list(deeper):
+                if ind > indent:
+                    deeper[ind] = False
+            deeper[indent] = True
+        return leaves
+
+    def plan_problems(self):
+        """A top-level plan "1..N" must be followed by N top-level results."""
+        plan, top, indent0 = None, 0, None
+        for line in self.lines:
+            m = PLAN.match(line)
+            if m and plan is None:
+                plan, indent0 = int(m.group(2)), len(m.group(1))
+                continue
+            m = RESULT.match(line)
+            if m and indent0 is not None and len(m.group(1)) == indent0:
+                top += 1
+        if plan is not None and plan != top:
+            return [f"plan says {plan} tests, {top} reported"]
+        return []
+
+
+def parse(lines):
+    sections, current, done = [], None, False
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if line.startswith("DGMM-DONE"):
+            done = True
+        m = BEGIN.match(line)
+        if m:
+            current = Section(m.group(1), m.group(2))
+            sections.append(current)
+            continue
+        m = END.match(line)
+        if m and current and (m.group(1), m.group(2)) == (current.kind, current.name):
+            current.rc = int(m.group(3))
+            current = None
+            continue
+        if current:
+            current.lines.append(line)
+    return sections, done
+
+
+def kernel_problems(lines, sections):
+    """Failure lines of the kernel log, outside the kmemleak report section."""
+    problems = []
+    for raw in lines:
+        text = TIMESTAMP.sub("", raw.rstrip("\r\n"))
+        for pattern, what in KERNEL_FAILURES:
+            if pattern.search(text):
+                problems.append(f"{what}: {text.strip()}")
+                break
+    for s in sections:
+        if s.kind == "kmemleak":
+            leaks = [l for l in s.lines if l.startswith("unreferenced object")]
+            if leaks:
+                problems.append(f"kmemleak: {len(leaks)} unreferenced objects, "
+                                f"first: {leaks[0]}")
+    return problems
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("log", help="serial log of the test VM")
+    ap.add_argument("--expect", action="append", default=[],
+                    metavar="KIND:NAME", help="a section that must report tests")
+    ap.add_argument("--tap", action="append", default=[],
+                    metavar="KIND:NAME=FILE",
+                    help="also count the TAP results in FILE, as section KIND:NAME")
+    ap.add_argument("--vm-exit", type=int, default=0,
+                    help="exit code of the VM runner (124: killed on timeout)")
+    ap.add_argument("--require-kmemleak", action="store_true",
+                    help="fail if the guest did not report a kmemleak scan")
+    args = ap.parse_args()
+
+    with open(args.log, errors="replace") as f:
+        lines = f.readlines()
+    sections, done = parse(lines)
+    for spec in args.tap:
+        label, _, path = spec.partition("=")
+        kind, _, name = label.partition(":")
+        extra = Section(kind, name)
+        with open(path, errors="replace") as f:
+            extra.lines = [l.rstrip("\n") for l in f]
+        extra.rc = 0
+        sections.insert(0, extra)
+
+    passed = failed = skipped = 0
+    failures = []
+
+    for s in sections:
+        if s.kind == "kmemleak":
+            continue
+        label = f"{s.kind}:{s.name}"
+        leaves = s.results()
+        for status, text in leaves:
+            if status == "passed":
+                passed += 1
+            elif status == "skipped":
+                skipped += 1
+            else:
+                failed += 1
+                failures.append(f"{label}: {text}")
+        n_failed = sum(1 for st, _ in leaves if st == "failed")
+        print(f"{label}: {len(leaves) - n_failed} ok, {n_failed} not ok"
+              f" (exit {s.rc})")
+        for problem in s.plan_problems():
+            failed += 1
+            failures.append(f"{label}: {problem}")
+        if s.rc is None:
+            failed += 1
+            failures.append(f"{label}: section never ended")
+        elif s.rc != 0 and n_failed == 0:
+            failed += 1
+            failures.append(f"{label}: exited {s.rc} without a failed test")
+
+    reported = {f"{s.kind}:{s.name}" for s in sections
+                if any(st != "skipped" for st, _ in s.results())}
+    for want in args.expect:
+        if want not in reported:
+            failed += 1
+            failures.append(f"{want}: expected, but it ran no test")
+
+    if args.vm_exit == 124:
+        failed += 1
+        failures.append("guest timed out and was killed")
+    if not done:
+        failed += 1
+        failures.append("guest did not finish (no DGMM-DONE): hang, panic or crash")
+    if args.require_kmemleak and not any(s.kind == "kmemleak" for s in sections):
+        failed += 1
+        failures.append("no kmemleak scan was reported")
+
+    for problem in kernel_problems(lines, sections):
+        failed += 1
+        failures.append(problem)
+
+    for f in failures:
+        print(f"FAIL {f}")
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

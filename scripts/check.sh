@@ -1,0 +1,38 @@
+#!/bin/bash
+# make check: install what is missing, build the kernel once, build and
+# statically check dgmm, boot the VM with the tests, judge the log.
+# The last line printed is "N passed, N failed, N skipped".
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$DGMM_ROOT/scripts/deps.sh"
+"$DGMM_ROOT/scripts/build-kernel.sh"
+mkdir -p "$DGMM_OUT"
+
+say "building dgmm and running static checks"
+static_rc=0
+"$DGMM_ROOT/scripts/static-checks.sh" >"$DGMM_OUT/static.tap" || static_rc=$?
+grep -E "^(not )?ok " "$DGMM_OUT/static.tap" | sed 's/^/  /' >&2
+
+log=$DGMM_OUT/vm-check.log
+vm_rc=0
+if [ -f "$DGMM_ROOT/dgmm.ko" ] && [ -x "$DGMM_OUT/bin/dgmm-info" ]; then
+	# The tests run with part of VRAM CPU-invisible, as on a small-BAR board.
+	DGMM_ARGS=${DGMM_ARGS:-vram_visible_mb=64} \
+		"$DGMM_ROOT/scripts/run-vm.sh" --mode check --log "$log" \
+		--timeout "${DGMM_VM_TIMEOUT:-900}" >/dev/null || vm_rc=$?
+else
+	say "build failed: not booting the VM"
+	: >"$log"
+fi
+
+say "results"
+python3 "$DGMM_ROOT/scripts/check-log.py" "$log" --vm-exit "$vm_rc" \
+	--tap "static:checks=$DGMM_OUT/static.tap" \
+	--expect static:checks \
+	--expect guest:load \
+	--expect kunit:dgmm_vram_mgr \
+	--expect kunit:dgmm_gtt_mgr \
+	--expect kselftest:dgmm_query_test \
+	--expect guest:lifecycle \
+	--require-kmemleak

@@ -1,0 +1,93 @@
+#!/bin/sh
+# The tests of 'make check', run inside the VM. Every result is printed
+# between markers for scripts/check-log.py:
+#   DGMM-BEGIN <kind> <name> ... DGMM-END <kind> <name> rc=<exit code>
+# where kind is kunit (KTAP from debugfs), kselftest (TAP) or guest (TAP of
+# checks made by this script).
+. /dgmm/lib.sh
+expect=${dgmm_devices:-2}
+
+section() { # kind name command...
+	kind=$1 name=$2
+	shift 2
+	echo "DGMM-BEGIN $kind $name"
+	"$@" >/tmp/section.out 2>&1
+	rc=$?
+	cat /tmp/section.out
+	echo "DGMM-END $kind $name rc=$rc"
+}
+
+# TAP helpers for the checks made here.
+t=0
+tap_ok() { # condition-exit-status description
+	t=$((t + 1))
+	if [ "$1" = 0 ]; then echo "ok $t $2"; else echo "not ok $t $2"; fi
+}
+
+load_checks() {
+	echo "TAP version 13"
+	echo "1..4"
+	modprobe vkms; tap_ok $? "modprobe vkms"
+	modprobe vgem; tap_ok $? "modprobe vgem"
+	# shellcheck disable=SC2086
+	modprobe dgmm $DGMM_ARGS; tap_ok $? "modprobe dgmm $DGMM_ARGS"
+	[ "$(dgmm_render_count)" = "$expect" ]
+	tap_ok $? "$expect dgmm render nodes (found $(dgmm_render_count))"
+}
+
+kunit_run() { # module suites...
+	mod=$1
+	shift
+	modprobe "$mod" || { echo "DGMM-KUNIT-LOAD-FAILED $mod"; return; }
+	for suite in "$@"; do
+		section kunit "$suite" cat "/sys/kernel/debug/kunit/$suite/results"
+	done
+	rmmod "$mod"
+}
+
+lifecycle_checks() {
+	echo "TAP version 13"
+	echo "1..8"
+	devs=$(ls -d /sys/bus/pci/drivers/dgmm/0000:* | xargs -n1 basename)
+
+	for d in $devs; do echo "$d" >/sys/bus/pci/drivers/dgmm/unbind; done
+	[ "$(dgmm_bound_count)" = 0 ]; tap_ok $? "unbind all devices"
+	[ "$(dgmm_render_count)" = 0 ]; tap_ok $? "render nodes gone after unbind"
+
+	for d in $devs; do echo "$d" >/sys/bus/pci/drivers/dgmm/bind; done
+	[ "$(dgmm_bound_count)" = "$expect" ]; tap_ok $? "rebind all devices"
+	dgmm-info >/dev/null; tap_ok $? "devices answer queries after rebind"
+
+	rmmod dgmm; tap_ok $? "rmmod dgmm"
+	[ "$(dgmm_render_count)" = 0 ]; tap_ok $? "render nodes gone after rmmod"
+	# shellcheck disable=SC2086
+	modprobe dgmm $DGMM_ARGS; tap_ok $? "modprobe dgmm again"
+	dgmm-info >/dev/null && [ "$(dgmm_bound_count)" = "$expect" ]
+	tap_ok $? "$expect devices answer queries after reload"
+}
+
+echo 1 >/proc/sys/kernel/hung_task_panic 2>/dev/null
+[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
+
+section guest load load_checks
+kunit_run dgmm_test dgmm_vram_mgr dgmm_gtt_mgr
+export DGMM_EXPECT_DEVICES=$expect
+for t_bin in /dgmm/bin/*_test; do
+	section kselftest "$(basename "$t_bin")" "$t_bin"
+done
+t=0
+section guest lifecycle lifecycle_checks
+
+# Unload everything, then look for leaks: objects must be a few seconds
+# old before kmemleak reports them, hence the second scan.
+rmmod dgmm vgem vkms 2>/dev/null
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	echo "DGMM-BEGIN kmemleak report"
+	cat /sys/kernel/debug/kmemleak
+	echo "DGMM-END kmemleak report rc=0"
+else
+	echo "DGMM-KMEMLEAK-UNAVAILABLE"
+fi

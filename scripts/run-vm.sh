@@ -1,0 +1,65 @@
+#!/bin/bash
+# Boot the test VM: two ivshmem-plain devices as discrete devices, the
+# project's kernel and an initramfs made for the run.
+#
+#   run-vm.sh [--mode check|demo|shell|run] [--extra DIR] [--run SCRIPT]
+#             [--log FILE] [--timeout SECONDS]
+#
+# Environment: VRAM0_MB, VRAM1_MB (VRAM sizes, default 256 and 128),
+# DGMM_ARGS (module parameters of dgmm.ko, space separated), VM_MEM_MB.
+# The whole serial console (kernel log and test output) goes to the log file.
+# Exits 124 if the guest had to be killed after the timeout.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+dgmm_kernel_paths
+
+mode=shell extra='' run='' log='' timeout_s=900
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mode) mode=$2; shift 2 ;;
+	--extra) extra=$2; shift 2 ;;
+	--run) run=$2; mode=run; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	*) die "unknown option $1" ;;
+	esac
+done
+
+vram0=${VRAM0_MB:-256} vram1=${VRAM1_MB:-128} mem=${VM_MEM_MB:-1024}
+for v in "$vram0" "$vram1"; do
+	case "$v" in
+	''|*[!0-9]*) die "VRAM size '$v' is not a number of MiB" ;;
+	esac
+	# ivshmem needs a power-of-two size for its BAR.
+	[ "$v" -gt 0 ] && [ $((v & (v - 1))) = 0 ] || die "VRAM size $v MiB is not a power of two"
+done
+
+mkdir -p "$DGMM_OUT"
+initrd=$DGMM_OUT/initramfs-$mode.cpio.gz
+"$DGMM_ROOT/scripts/mkinitramfs.sh" "$initrd" "$extra" "$run"
+
+args=$(echo "${DGMM_ARGS:-}" | xargs | tr ' ' ',')
+cmdline="console=ttyS0 panic=-1 loglevel=7 dgmm_mode=$mode dgmm_devices=2"
+[ -n "$args" ] && cmdline="$cmdline dgmm_args=$args"
+
+qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m "$mem"
+	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$initrd"
+	-append "$cmdline" -nographic -no-reboot -nodefaults -serial mon:stdio
+	-object memory-backend-ram,id=vram0,size="${vram0}M"
+	-device ivshmem-plain,memdev=vram0
+	-object memory-backend-ram,id=vram1,size="${vram1}M"
+	-device ivshmem-plain,memdev=vram1)
+
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}"
+fi
+
+log=${log:-$DGMM_OUT/vm-$mode.log}
+say "booting the VM ($mode); kernel log: $log"
+set +e
+timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" = 124 ] && echo "VM killed after ${timeout_s}s" >&2
+say "kernel log saved to $log"
+exit "$rc"
