@@ -21,6 +21,7 @@
 # Kbuild reads the file 'Kbuild' for the module itself; this Makefile is only
 # for people.
 
+SHELL := /bin/bash
 SCRIPTS := $(CURDIR)/scripts
 
 .PHONY: all check demo shell vm module deps kernel userspace clean

@@ -34,5 +34,6 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" --vm-exit "$vm_rc" \
 	--expect kunit:dgmm_vram_mgr \
 	--expect kunit:dgmm_gtt_mgr \
 	--expect kselftest:dgmm_query_test \
+	--expect kselftest:dgmm_unbind_test \
 	--expect guest:lifecycle \
 	--require-kmemleak

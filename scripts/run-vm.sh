@@ -62,4 +62,9 @@ rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" = 124 ] && echo "VM killed after ${timeout_s}s" >&2
 say "kernel log saved to $log"
+if [ "$mode" = run ] && [ "$rc" = 0 ]; then
+	# The user's script's own exit code, as the guest reported it.
+	rc=$(sed -n 's/^DGMM-RUN-EXIT \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+	rc=${rc:-1}
+fi
 exit "$rc"

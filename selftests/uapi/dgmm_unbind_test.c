@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Hot unplug from userspace: unbind a dgmm device from its driver while a
+ * client holds its render node open. The client's ioctls must fail with
+ * -ENODEV, closing must be clean, and a rebind must give a working device.
+ * Needs root (it writes to /sys/bus/pci/drivers/dgmm/{unbind,bind}).
+ */
+
+#include <limits.h>
+#include <libgen.h>
+
+#include "kselftest_harness.h"
+#include "dgmm_util.h"
+
+#define DRIVER_DIR "/sys/bus/pci/drivers/dgmm"
+
+static int write_sysfs(const char *file, const char *value)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), DRIVER_DIR "/%s", file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static bool is_bound(const char *pci)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), DRIVER_DIR "/%s", pci);
+	return access(path, F_OK) == 0;
+}
+
+FIXTURE(unbind) {
+	int fd;
+	char pci[64];
+};
+
+FIXTURE_SETUP(unbind)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	int minor;
+	ssize_t len;
+
+	self->fd = -1;
+	self->pci[0] = '\0';
+	if (geteuid() != 0)
+		SKIP(return, "needs root to unbind");
+	if (dgmm_open_devices(&self->fd, &minor, 1) != 1)
+		SKIP(return, "no dgmm render node");
+
+	snprintf(path, sizeof(path), "/sys/class/drm/renderD%d/device", minor);
+	len = readlink(path, link, sizeof(link) - 1);
+	ASSERT_GT(len, 0);
+	link[len] = '\0';
+	snprintf(self->pci, sizeof(self->pci), "%s", basename(link));
+	ASSERT_TRUE(is_bound(self->pci));
+}
+
+FIXTURE_TEARDOWN(unbind)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	/* Whatever happened, leave the device bound for the next tests. */
+	if (self->pci[0] && !is_bound(self->pci))
+		write_sysfs("bind", self->pci);
+}
+
+TEST_F(unbind, ioctls_fail_after_unbind)
+{
+	struct drm_dgmm_device_query q = { .query = DRM_DGMM_QUERY_REGIONS };
+
+	ASSERT_EQ(0, dgmm_ioctl(self->fd, DRM_IOCTL_DGMM_DEVICE_QUERY, &q));
+
+	ASSERT_EQ(0, write_sysfs("unbind", self->pci));
+	ASSERT_FALSE(is_bound(self->pci));
+
+	q.size = 0;
+	errno = 0;
+	EXPECT_EQ(-1, dgmm_ioctl(self->fd, DRM_IOCTL_DGMM_DEVICE_QUERY, &q));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(0, q.size);
+
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	ASSERT_EQ(0, write_sysfs("bind", self->pci));
+	ASSERT_TRUE(is_bound(self->pci));
+}
+
+TEST_F(unbind, rebound_device_works)
+{
+	struct drm_dgmm_query_regions *r;
+	int fds[DGMM_MAX_DEVICES], n;
+
+	ASSERT_EQ(0, write_sysfs("unbind", self->pci));
+	ASSERT_EQ(0, write_sysfs("bind", self->pci));
+	ASSERT_TRUE(is_bound(self->pci));
+
+	/* The file opened before the unbind belongs to the old device. */
+	r = dgmm_query_regions(self->fd);
+	EXPECT_EQ(NULL, r);
+	EXPECT_EQ(ENODEV, errno);
+
+	n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
+	ASSERT_GT(n, 0);
+	for (int i = 0; i < n; i++) {
+		r = dgmm_query_regions(fds[i]);
+		ASSERT_NE(NULL, r);
+		EXPECT_EQ(3, r->num_regions);
+		free(r);
+		close(fds[i]);
+	}
+}
+
+TEST_HARNESS_MAIN
