@@ -31,6 +31,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" --vm-exit "$vm_rc" \
 	--tap "static:checks=$DGMM_OUT/static.tap" \
 	--expect static:checks \
 	--expect guest:load \
+	--expect kunit:dgmm_placement \
 	--expect kunit:dgmm_vram_mgr \
 	--expect kunit:dgmm_gtt_mgr \
 	--expect kselftest:dgmm_query_test \
