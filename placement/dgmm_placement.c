@@ -13,7 +13,8 @@
  * - The other allowed places carry TTM_PL_FLAG_FALLBACK: TTM uses them only
  *   in the evicting pass, after the preferred ones failed.
  * - A domain that can never hold the BO (it is bigger than the domain, or than
- *   the CPU-visible window when the CPU needs access) is left out, so that TTM
+ *   the CPU-visible window when the CPU needs access, or than the machine's
+ *   RAM for SYSTEM) is left out, so that TTM
  *   never evicts in vain for it. If no preferred place is left, the others
  *   lose their FALLBACK flag.
  * - A VRAM place for a BO the CPU maps is limited to the visible window (lpfn);
@@ -55,7 +56,7 @@ static bool domain_fits(u32 domain, const struct dgmm_placement_request *req,
 	case DGMM_DOMAIN_GTT:
 		return req->size <= lim->gtt_size;
 	default:
-		return true;
+		return req->size <= lim->system_size;
 	}
 }
 
@@ -195,24 +196,41 @@ int dgmm_placement_for_domain(struct dgmm_placement *p,
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_placement_for_domain);
 
+static const struct ttm_place evict_from_vram[] = {
+	{ .mem_type = TTM_PL_TT, .flags = TTM_PL_FLAG_DESIRED },
+	{ .mem_type = TTM_PL_SYSTEM },
+};
+
+static const struct ttm_placement evict_from_vram_placement = {
+	.num_placement = ARRAY_SIZE(evict_from_vram),
+	.placement = evict_from_vram,
+};
+
+static const struct ttm_place evict_to_system[] = {
+	{ .mem_type = TTM_PL_SYSTEM },
+};
+
+static const struct ttm_placement evict_to_system_placement = {
+	.num_placement = ARRAY_SIZE(evict_to_system),
+	.placement = evict_to_system,
+};
+
 /**
  * dgmm_placement_evict - where a BO goes when evicted from @mem_type
- * @p: filled in
  * @mem_type: the TTM_PL_* the BO is evicted from
  *
  * From VRAM to GTT if there is room there without evicting, else to SYSTEM;
- * from GTT to SYSTEM. Eviction ignores the BO's allowed domains: its contents
- * must go somewhere, and the next validation brings it back.
+ * from anywhere else to SYSTEM. Eviction ignores the BO's allowed domains: its
+ * contents must go somewhere, and the next validation brings it back.
+ *
+ * Return: a placement that lives as long as the module (TTM keeps using the
+ * places after the evict_flags callback returns).
  */
-void dgmm_placement_evict(struct dgmm_placement *p, u32 mem_type)
+const struct ttm_placement *dgmm_placement_evict(u32 mem_type)
 {
-	unsigned int n = 0;
-
 	if (mem_type == TTM_PL_VRAM)
-		p->places[n++] = (struct ttm_place){ .mem_type = TTM_PL_TT,
-						     .flags = TTM_PL_FLAG_DESIRED };
-	p->places[n++] = (struct ttm_place){ .mem_type = TTM_PL_SYSTEM };
-	set_places(p, n);
+		return &evict_from_vram_placement;
+	return &evict_to_system_placement;
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_placement_evict);
 

@@ -38,11 +38,13 @@ struct dgmm_placement_request {
  * @vram_size: bytes of VRAM
  * @vram_visible_size: bytes of the CPU-visible window at the start of VRAM
  * @gtt_size: the most bytes that may be in GTT
+ * @system_size: the most bytes a BO may have in system memory (the RAM)
  */
 struct dgmm_placement_limits {
 	u64 vram_size;
 	u64 vram_visible_size;
 	u64 gtt_size;
+	u64 system_size;
 };
 
 #define DGMM_MAX_PLACES 3
@@ -68,7 +70,7 @@ int dgmm_placement_for_domain(struct dgmm_placement *p,
 			      const struct dgmm_placement_request *req,
 			      const struct dgmm_placement_limits *lim,
 			      u32 domain, const char **why);
-void dgmm_placement_evict(struct dgmm_placement *p, u32 mem_type);
+const struct ttm_placement *dgmm_placement_evict(u32 mem_type);
 u32 dgmm_placement_domain_of(u32 mem_type);
 
 #endif

@@ -17,14 +17,16 @@
 #define CPU	DGMM_PLACE_CPU_ACCESS
 #define CONTIG	DGMM_PLACE_CONTIGUOUS
 
-/* 256 MiB of VRAM of which 64 MiB CPU-visible, 128 MiB of GTT. */
+/* 256 MiB of VRAM of which 64 MiB CPU-visible, 128 MiB of GTT, 1 GiB of RAM. */
 static const struct dgmm_placement_limits small_bar = {
 	.vram_size = SZ_256M, .vram_visible_size = SZ_64M, .gtt_size = SZ_128M,
+	.system_size = SZ_1G,
 };
 
 /* All of VRAM CPU-visible. */
 static const struct dgmm_placement_limits full_bar = {
 	.vram_size = SZ_256M, .vram_visible_size = SZ_256M, .gtt_size = SZ_128M,
+	.system_size = SZ_1G,
 };
 
 #define VIS_LPFN (SZ_64M >> PAGE_SHIFT)
@@ -57,6 +59,7 @@ static const struct place_case place_cases[] = {
 	{ "visible VRAM-only bigger than window", &small_bar,
 	  { SZ_128M, V, V, CPU }, -ENOSPC },
 	{ "GTT-only bigger than GTT", &small_bar, { SZ_256M, G, G, 0 }, -ENOSPC },
+	{ "bigger than RAM", &small_bar, { SZ_2G, S, S | G | V, 0 }, -ENOSPC },
 	/* Placements. */
 	{ "VRAM, no CPU: top-down", &small_bar, { SZ_4K, V, V, 0 }, 0, 1,
 	  { PL(TTM_PL_VRAM, TD, 0) } },
@@ -135,7 +138,7 @@ static bool fits(u32 domain, const struct dgmm_placement_request *req,
 		return req->size <= ((req->flags & CPU) ? lim->vram_visible_size : lim->vram_size);
 	if (domain == G)
 		return req->size <= lim->gtt_size;
-	return true;
+	return req->size <= lim->system_size;
 }
 
 /* Checks one request of the sweep against the rules of dgmm_placement.c. */
@@ -201,7 +204,9 @@ static void check_rules(struct kunit *test, const struct dgmm_placement_request 
 
 static void placement_sweep(struct kunit *test)
 {
-	static const u64 sizes[] = { SZ_4K, SZ_64M + SZ_4K, SZ_128M + SZ_4K, SZ_512M };
+	static const u64 sizes[] = {
+		SZ_4K, SZ_64M + SZ_4K, SZ_128M + SZ_4K, SZ_512M, SZ_1G + SZ_4K,
+	};
 	const struct dgmm_placement_limits *lims[] = { &small_bar, &full_bar };
 	struct dgmm_placement_request req;
 	unsigned int l, s;
@@ -246,18 +251,18 @@ static void placement_for_domain(struct kunit *test)
 
 static void placement_evict(struct kunit *test)
 {
-	struct dgmm_placement p;
+	const struct ttm_placement *p;
 
-	dgmm_placement_evict(&p, TTM_PL_VRAM);
-	KUNIT_ASSERT_EQ(test, p.placement.num_placement, 2);
-	KUNIT_EXPECT_EQ(test, p.places[0].mem_type, TTM_PL_TT);
-	KUNIT_EXPECT_EQ(test, p.places[0].flags, TTM_PL_FLAG_DESIRED);
-	KUNIT_EXPECT_EQ(test, p.places[1].mem_type, TTM_PL_SYSTEM);
-	KUNIT_EXPECT_EQ(test, p.places[1].flags, 0);
+	p = dgmm_placement_evict(TTM_PL_VRAM);
+	KUNIT_ASSERT_EQ(test, p->num_placement, 2);
+	KUNIT_EXPECT_EQ(test, p->placement[0].mem_type, TTM_PL_TT);
+	KUNIT_EXPECT_EQ(test, p->placement[0].flags, TTM_PL_FLAG_DESIRED);
+	KUNIT_EXPECT_EQ(test, p->placement[1].mem_type, TTM_PL_SYSTEM);
+	KUNIT_EXPECT_EQ(test, p->placement[1].flags, 0);
 
-	dgmm_placement_evict(&p, TTM_PL_TT);
-	KUNIT_ASSERT_EQ(test, p.placement.num_placement, 1);
-	KUNIT_EXPECT_EQ(test, p.places[0].mem_type, TTM_PL_SYSTEM);
+	p = dgmm_placement_evict(TTM_PL_TT);
+	KUNIT_ASSERT_EQ(test, p->num_placement, 1);
+	KUNIT_EXPECT_EQ(test, p->placement[0].mem_type, TTM_PL_SYSTEM);
 }
 
 static struct kunit_case dgmm_placement_cases[] = {
