@@ -34,7 +34,9 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" --vm-exit "$vm_rc" \
 	--expect kunit:dgmm_placement \
 	--expect kunit:dgmm_vram_mgr \
 	--expect kunit:dgmm_gtt_mgr \
+	--expect kunit:dgmm_bo \
 	--expect kselftest:dgmm_query_test \
+	--expect kselftest:dgmm_gem_test \
 	--expect kselftest:dgmm_unbind_test \
 	--expect guest:lifecycle \
 	--require-kmemleak

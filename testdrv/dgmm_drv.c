@@ -16,6 +16,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_gem_ttm_helper.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
@@ -40,6 +41,11 @@ static DEFINE_MUTEX(dgmm_devices_lock);
 
 static const struct drm_ioctl_desc dgmm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(DGMM_DEVICE_QUERY, dgmm_device_query_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(DGMM_GEM_CREATE, dgmm_gem_create_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(DGMM_GEM_MMAP_OFFSET, dgmm_gem_mmap_offset_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(DGMM_GEM_INFO, dgmm_gem_info_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(DGMM_GEM_WAIT, dgmm_gem_wait_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(DGMM_GEM_MIGRATE, dgmm_gem_migrate_ioctl, DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(dgmm_fops);
@@ -49,6 +55,8 @@ static const struct drm_driver dgmm_drm_driver = {
 	.ioctls = dgmm_ioctls,
 	.num_ioctls = ARRAY_SIZE(dgmm_ioctls),
 	.fops = &dgmm_fops,
+	.dumb_create = dgmm_dumb_create,
+	.dumb_map_offset = drm_gem_ttm_dumb_map_offset,
 	.name = DGMM_DRIVER_NAME,
 	.desc = "TTM memory manager for a simulated discrete device",
 	.major = 0,
@@ -58,6 +66,11 @@ static const struct drm_driver dgmm_drm_driver = {
 static void dgmm_mm_release(struct drm_device *drm, void *arg)
 {
 	dgmm_mm_fini(arg);
+}
+
+static void dgmm_engine_release(struct drm_device *drm, void *arg)
+{
+	dgmm_engine_fini(arg);
 }
 
 static u64 dgmm_gtt_size(void)
@@ -119,8 +132,19 @@ static int dgmm_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (err)
 		return err;
 
+	/* drmm actions run in reverse: the mm goes before the engine it uses. */
+	err = dgmm_engine_init(&ddev->engine, ddev->vram, ddev->vram_bar_size);
+	if (err)
+		return err;
+	err = drmm_add_action_or_reset(&ddev->drm, dgmm_engine_release, &ddev->engine);
+	if (err)
+		return err;
+
 	cfg = (struct dgmm_mm_config) {
 		.drm = &ddev->drm,
+		.engine = &ddev->engine.base,
+		.vram_io_start = ddev->vram_bar_start,
+		.vram = ddev->vram,
 		.vram_size = ddev->vram_bar_size,
 		.vram_visible_size = vram_visible_mb ?
 			min_t(u64, (u64)vram_visible_mb << 20, ddev->vram_bar_size) :
@@ -157,8 +181,15 @@ static void dgmm_pci_remove(struct pci_dev *pdev)
 	list_del_init(&ddev->link);
 	mutex_unlock(&dgmm_devices_lock);
 
-	/* Open files keep the drm_device, and with it the mm, until last close. */
+	/*
+	 * Open files keep the drm_device, and with it the mm, until last
+	 * close. From here on their ioctls fail with -ENODEV, their mappings
+	 * fault in a dummy page, and the engine no longer touches VRAM,
+	 * whose mapping goes when this returns.
+	 */
 	drm_dev_unplug(&ddev->drm);
+	unmap_mapping_range(ddev->drm.anon_inode->i_mapping, 0, 0, 1);
+	dgmm_engine_unplug(&ddev->engine);
 }
 
 /**

@@ -7,6 +7,7 @@
 #include <drm/drm_device.h>
 
 #include "ttm_backend/dgmm_mm.h"
+#include "dgmm_engine.h"
 
 #define DGMM_DRIVER_NAME	"dgmm"
 #define DGMM_VRAM_BAR		2
@@ -17,6 +18,7 @@ struct drm_file;
  * struct dgmm_device - one simulated discrete device (an ivshmem-plain function)
  * @drm: the DRM device, with a render node
  * @mm: its memory manager
+ * @engine: its copy engine
  * @vram_bar_start: bus address of the VRAM BAR
  * @vram_bar_size: size of the VRAM BAR, which is the size of VRAM
  * @vram: kernel mapping of all of VRAM, write-combined (the copy engine's view)
@@ -25,6 +27,7 @@ struct drm_file;
 struct dgmm_device {
 	struct drm_device drm;
 	struct dgmm_mm mm;
+	struct dgmm_engine engine;
 	resource_size_t vram_bar_start;
 	resource_size_t vram_bar_size;
 	void __iomem *vram;
@@ -36,8 +39,17 @@ static inline struct dgmm_device *to_dgmm_device(struct drm_device *drm)
 	return container_of(drm, struct dgmm_device, drm);
 }
 
+struct drm_mode_create_dumb;
+
 int dgmm_device_query_ioctl(struct drm_device *drm, void *data,
 			    struct drm_file *file);
+int dgmm_gem_create_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
+int dgmm_gem_mmap_offset_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
+int dgmm_gem_info_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
+int dgmm_gem_wait_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
+int dgmm_gem_migrate_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
+int dgmm_dumb_create(struct drm_file *file, struct drm_device *drm,
+		     struct drm_mode_create_dumb *args);
 
 /* For the KUnit suites, which run against the probed devices. */
 struct dgmm_device *dgmm_device_get(unsigned int index);

@@ -7,13 +7,15 @@
  *   TTM_PL_VRAM    dgmm_vram_mgr: buddy allocator over the VRAM BAR
  *
  * Pages of TT and SYSTEM come from the TTM device's ttm_pool, which allocates
- * and DMA-maps them for the PCI device.
+ * and DMA-maps them for the PCI device. Moves are in dgmm_move.c, BOs in
+ * dgmm_bo.c; eviction sends BOs where placement/ says.
  */
 
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 #include <drm/drm_device.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_print.h>
@@ -21,6 +23,7 @@
 #include <drm/ttm/ttm_placement.h>
 #include <drm/ttm/ttm_tt.h>
 
+#include "dgmm_bo.h"
 #include "dgmm_mm.h"
 
 static struct ttm_tt *dgmm_ttm_tt_create(struct ttm_buffer_object *bo,
@@ -57,26 +60,85 @@ static void dgmm_ttm_tt_destroy(struct ttm_device *bdev, struct ttm_tt *tt)
 	kfree(tt);
 }
 
-/* Where an evicted BO goes: out of the device's reach, to system memory. */
 static void dgmm_ttm_evict_flags(struct ttm_buffer_object *bo,
 				 struct ttm_placement *placement)
 {
-	static const struct ttm_place sys_place = { .mem_type = TTM_PL_SYSTEM };
+	*placement = *dgmm_placement_evict(bo->resource->mem_type);
+}
 
-	placement->num_placement = 1;
-	placement->placement = &sys_place;
+/* CPU mappings of VRAM go through the BAR, write-combined. */
+static int dgmm_ttm_io_mem_reserve(struct ttm_device *bdev, struct ttm_resource *res)
+{
+	struct dgmm_mm *mm = ttm_to_dgmm_mm(bdev);
+
+	switch (res->mem_type) {
+	case TTM_PL_SYSTEM:
+	case TTM_PL_TT:
+		return 0;
+	case TTM_PL_VRAM:
+		/* The fault handler moves BOs into the window first. */
+		if (!dgmm_vram_mgr_visible(res))
+			return -EINVAL;
+		res->bus.is_iomem = true;
+		res->bus.caching = ttm_write_combined;
+		if (res->placement & TTM_PL_FLAG_CONTIGUOUS)
+			res->bus.offset = mm->vram_io_start + ((u64)res->start << PAGE_SHIFT);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* A VRAM BO is not contiguous in general: find each page's block. */
+static unsigned long dgmm_ttm_io_mem_pfn(struct ttm_buffer_object *bo,
+					 unsigned long page_offset)
+{
+	struct dgmm_mm *mm = ttm_to_dgmm_mm(bo->bdev);
+	u64 contiguous;
+	u64 offset = dgmm_vram_mgr_offset(&mm->vram, bo->resource,
+					  (u64)page_offset << PAGE_SHIFT, &contiguous);
+
+	return (mm->vram_io_start + offset) >> PAGE_SHIFT;
 }
 
 /*
- * Buffer objects arrive with the copy engine; until then no BO exists and
- * nothing can ask to move one. Refuse loudly rather than move wrongly.
+ * ptrace and debuggers reading or writing a mapped VRAM BO, visible or not:
+ * through the kernel's mapping of VRAM, once pending moves and clears are done.
  */
-static int dgmm_ttm_move(struct ttm_buffer_object *bo, bool evict,
-			 struct ttm_operation_ctx *ctx,
-			 struct ttm_resource *new_mem, struct ttm_place *hop)
+static int dgmm_ttm_access_memory(struct ttm_buffer_object *bo, unsigned long offset,
+				  void *buf, int len, int write)
 {
-	drm_dbg_driver(bo->base.dev, "no moves before the copy engine exists\n");
-	return -EOPNOTSUPP;
+	struct dgmm_mm *mm = ttm_to_dgmm_mm(bo->bdev);
+	int done = 0, idx;
+	long ret;
+
+	dma_resv_assert_held(bo->base.resv);
+	if (bo->resource->mem_type != TTM_PL_VRAM)
+		return -EIO;
+	ret = dma_resv_wait_timeout(bo->base.resv, DMA_RESV_USAGE_KERNEL, true,
+				    MAX_SCHEDULE_TIMEOUT);
+	if (ret < 0)
+		return ret;
+	/* The VRAM mapping goes away with the device. */
+	if (!drm_dev_enter(mm->drm, &idx))
+		return -ENODEV;
+
+	while (done < len) {
+		u64 contiguous, at;
+		int n;
+
+		at = dgmm_vram_mgr_offset(&mm->vram, bo->resource, offset + done, &contiguous);
+		n = min_t(u64, len - done, contiguous);
+		if (!n)
+			break;
+		if (write)
+			memcpy_toio(mm->vram_map + at, buf + done, n);
+		else
+			memcpy_fromio(buf + done, mm->vram_map + at, n);
+		done += n;
+	}
+	drm_dev_exit(idx);
+	return done;
 }
 
 static const struct ttm_device_funcs dgmm_ttm_funcs = {
@@ -86,7 +148,10 @@ static const struct ttm_device_funcs dgmm_ttm_funcs = {
 	.ttm_tt_destroy = dgmm_ttm_tt_destroy,
 	.eviction_valuable = ttm_bo_eviction_valuable,
 	.evict_flags = dgmm_ttm_evict_flags,
-	.move = dgmm_ttm_move,
+	.move = dgmm_bo_move,
+	.io_mem_reserve = dgmm_ttm_io_mem_reserve,
+	.io_mem_pfn = dgmm_ttm_io_mem_pfn,
+	.access_memory = dgmm_ttm_access_memory,
 };
 
 /**
@@ -102,13 +167,25 @@ int dgmm_mm_init(struct dgmm_mm *mm, const struct dgmm_mm_config *cfg)
 	struct drm_device *drm = cfg->drm;
 	int err;
 
-	if (!cfg->vram_size || !PAGE_ALIGNED(cfg->vram_size) || !cfg->gtt_size) {
+	if (!cfg->vram_size || !PAGE_ALIGNED(cfg->vram_size) || !cfg->gtt_size ||
+	    !cfg->engine) {
 		drm_err(drm, "bad memory sizes: vram %llu, gtt %llu\n",
 			cfg->vram_size, cfg->gtt_size);
 		return -EINVAL;
 	}
 
 	mm->drm = drm;
+	mm->engine = cfg->engine;
+	mm->vram_io_start = cfg->vram_io_start;
+	mm->vram_map = cfg->vram;
+	mm->limits = (struct dgmm_placement_limits){
+		.vram_size = cfg->vram_size,
+		.vram_visible_size = min(cfg->vram_visible_size, cfg->vram_size),
+		.gtt_size = PAGE_ALIGN(cfg->gtt_size),
+		.system_size = (u64)totalram_pages() << PAGE_SHIFT,
+	};
+	mutex_init(&mm->bo_lock);
+	INIT_LIST_HEAD(&mm->bos);
 	err = ttm_device_init(&mm->ttm, &dgmm_ttm_funcs, drm->dev,
 			      drm->anon_inode->i_mapping,
 			      drm->vma_offset_manager, false, false);
@@ -125,6 +202,7 @@ int dgmm_mm_init(struct dgmm_mm *mm, const struct dgmm_mm_config *cfg)
 
 err_ttm:
 	ttm_device_fini(&mm->ttm);
+	mutex_destroy(&mm->bo_lock);
 	return err;
 }
 
@@ -145,6 +223,7 @@ void dgmm_mm_fini(struct dgmm_mm *mm)
 	if (err)
 		drm_err(mm->drm, "evicting VRAM at teardown failed: %d\n", err);
 	ttm_device_fini(&mm->ttm);
+	mutex_destroy(&mm->bo_lock);
 }
 
 /**

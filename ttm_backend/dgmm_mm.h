@@ -2,9 +2,14 @@
 #ifndef _DGMM_MM_H_
 #define _DGMM_MM_H_
 
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 #include <drm/ttm/ttm_device.h>
 
+#include "placement/dgmm_placement.h"
+#include "dgmm_copy.h"
 #include "dgmm_gtt_mgr.h"
 #include "dgmm_vram_mgr.h"
 
@@ -14,12 +19,18 @@ struct drm_device;
  * struct dgmm_mm_config - what the memory manager needs to know of a device
  * @drm: the DRM device whose GEM objects the BOs are; its parent device is
  *	 the one pages are DMA-mapped for
+ * @engine: the device's DMA engine, which runs every copy and clear
+ * @vram_io_start: bus address of VRAM, for CPU mappings of BOs
+ * @vram: the kernel's mapping of all of VRAM (debugger access)
  * @vram_size: VRAM size in bytes (a multiple of PAGE_SIZE)
  * @vram_visible_size: bytes at the start of VRAM that the CPU may map
  * @gtt_size: the most bytes that may be in GTT at once
  */
 struct dgmm_mm_config {
 	struct drm_device *drm;
+	struct dgmm_copy_engine *engine;
+	phys_addr_t vram_io_start;
+	void __iomem *vram;
 	u64 vram_size;
 	u64 vram_visible_size;
 	u64 gtt_size;
@@ -31,6 +42,14 @@ struct dgmm_mm_config {
  * @drm: the DRM device the BOs belong to
  * @vram: VRAM manager (TTM_PL_VRAM)
  * @gtt: GTT manager (TTM_PL_TT)
+ * @engine: the DMA engine
+ * @vram_io_start: bus address of VRAM
+ * @vram: kernel mapping of VRAM
+ * @limits: sizes of the domains, for the placement layer
+ * @bo_lock: protects @bos
+ * @bos: every live dgmm_bo of the device
+ * @stats: counters since load: @stats.moves, @stats.clears, and bytes moved
+ *	   from one TTM_PL_* to another in @stats.bytes[from][to]
  *
  * The test driver embeds one per device and knows nothing of its insides;
  * everything here works on the TTM device and its managers.
@@ -40,6 +59,17 @@ struct dgmm_mm {
 	struct drm_device *drm;
 	struct dgmm_vram_mgr vram;
 	struct dgmm_gtt_mgr gtt;
+	struct dgmm_copy_engine *engine;
+	phys_addr_t vram_io_start;
+	void __iomem *vram_map;
+	struct dgmm_placement_limits limits;
+	struct mutex bo_lock; /* protects bos */
+	struct list_head bos;
+	struct {
+		atomic64_t moves;
+		atomic64_t clears;
+		atomic64_t bytes[TTM_PL_VRAM + 1][TTM_PL_VRAM + 1];
+	} stats;
 };
 
 /**
@@ -60,5 +90,15 @@ int dgmm_mm_init(struct dgmm_mm *mm, const struct dgmm_mm_config *cfg);
 void dgmm_mm_fini(struct dgmm_mm *mm);
 void dgmm_mm_region_usage(struct dgmm_mm *mm, u32 mem_type,
 			  struct dgmm_region_usage *usage);
+
+static inline struct dgmm_mm *ttm_to_dgmm_mm(struct ttm_device *bdev)
+{
+	return container_of(bdev, struct dgmm_mm, ttm);
+}
+
+/* ttm_device_funcs.move, in dgmm_move.c */
+int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
+		 struct ttm_operation_ctx *ctx, struct ttm_resource *new_mem,
+		 struct ttm_place *hop);
 
 #endif

@@ -16,12 +16,14 @@
  */
 
 #include <linux/log2.h>
+#include <kunit/visibility.h>
 #include <drm/drm_buddy.h>
 #include <drm/drm_print.h>
 #include <drm/ttm/ttm_bo.h>
 #include <drm/ttm/ttm_device.h>
 #include <drm/ttm/ttm_placement.h>
 
+#include "dgmm_copy.h"
 #include "dgmm_vram_mgr.h"
 
 static u64 block_start(const struct gpu_buddy_block *block)
@@ -288,4 +290,77 @@ void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used
 	*used = mgr->mm.size - mgr->mm.avail;
 	*visible_used = mgr->visible_size - mgr->visible_avail;
 	mutex_unlock(&mgr->lock);
+}
+
+/**
+ * dgmm_vram_mgr_snapshot - the VRAM ranges of a resource, for the copy engine
+ * @mgr: the manager
+ * @res: a VRAM resource
+ * @mem: filled with a kmalloc'ed copy of the block list (the caller, or the
+ *	 engine it hands @mem to, frees it)
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int dgmm_vram_mgr_snapshot(struct dgmm_vram_mgr *mgr, struct ttm_resource *res,
+			   struct dgmm_mem *mem)
+{
+	struct dgmm_vram_resource *vres = to_dgmm_vram_resource(res);
+	struct gpu_buddy_block *block;
+	unsigned int n = 0;
+
+	list_for_each_entry(block, &vres->blocks, link)
+		n++;
+	mem->kind = DGMM_MEM_VRAM;
+	mem->count = n;
+	mem->ranges = kmalloc_array(n, sizeof(*mem->ranges), GFP_KERNEL);
+	if (!mem->ranges)
+		return -ENOMEM;
+
+	n = 0;
+	list_for_each_entry(block, &vres->blocks, link) {
+		mem->ranges[n].offset = block_start(block);
+		mem->ranges[n].size = gpu_buddy_block_size(&mgr->mm, block);
+		n++;
+	}
+	return 0;
+}
+
+/**
+ * dgmm_vram_mgr_offset - where a byte of a resource lies in VRAM
+ * @mgr: the manager
+ * @res: a VRAM resource
+ * @offset: byte offset into the resource, below its size
+ * @contiguous: set to how many bytes from there on are contiguous in VRAM
+ *
+ * Return: the byte offset in VRAM.
+ */
+u64 dgmm_vram_mgr_offset(struct dgmm_vram_mgr *mgr, struct ttm_resource *res, u64 offset,
+			 u64 *contiguous)
+{
+	struct dgmm_vram_resource *vres = to_dgmm_vram_resource(res);
+	struct gpu_buddy_block *block;
+
+	list_for_each_entry(block, &vres->blocks, link) {
+		u64 size = gpu_buddy_block_size(&mgr->mm, block);
+
+		if (offset < size) {
+			*contiguous = size - offset;
+			return block_start(block) + offset;
+		}
+		offset -= size;
+	}
+	*contiguous = 0;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_vram_mgr_offset);
+
+/**
+ * dgmm_vram_mgr_visible - does a VRAM resource lie wholly in the CPU-visible window?
+ * @res: a VRAM resource
+ *
+ * Return: true if the CPU can reach every byte of it.
+ */
+bool dgmm_vram_mgr_visible(struct ttm_resource *res)
+{
+	return to_dgmm_vram_resource(res)->used_visible_size >= res->size;
 }

@@ -6,6 +6,7 @@
 #include <linux/mutex.h>
 #include <drm/ttm/ttm_resource.h>
 
+struct dgmm_mem;
 struct ttm_device;
 
 /**
@@ -52,5 +53,10 @@ int dgmm_vram_mgr_init(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev,
 		       u64 size, u64 visible_size);
 int dgmm_vram_mgr_fini(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev);
 void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used);
+int dgmm_vram_mgr_snapshot(struct dgmm_vram_mgr *mgr, struct ttm_resource *res,
+			   struct dgmm_mem *mem);
+u64 dgmm_vram_mgr_offset(struct dgmm_vram_mgr *mgr, struct ttm_resource *res, u64 offset,
+			 u64 *contiguous);
+bool dgmm_vram_mgr_visible(struct ttm_resource *res);
 
 #endif

@@ -70,7 +70,7 @@ echo 1 >/proc/sys/kernel/hung_task_panic 2>/dev/null
 [ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
 
 section guest load load_checks
-kunit_run dgmm_test dgmm_placement dgmm_vram_mgr dgmm_gtt_mgr
+kunit_run dgmm_test dgmm_placement dgmm_vram_mgr dgmm_gtt_mgr dgmm_bo
 export DGMM_EXPECT_DEVICES=$expect
 for t_bin in /dgmm/bin/*_test; do
 	section kselftest "$(basename "$t_bin")" "$t_bin"

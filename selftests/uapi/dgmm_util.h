@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <drm/drm.h>
@@ -47,19 +48,20 @@ static inline void dgmm_driver_name(int fd, char *name, size_t len)
 }
 
 /*
- * Opens every render node whose driver is dgmm, in minor order.
- * Fills @fds (and @minors if not NULL); returns how many were opened.
+ * Opens every node /dev/dri/<prefix><minor> in [first, last] whose driver is
+ * dgmm, in minor order. Fills @fds (and @minors if not NULL); returns how
+ * many were opened.
  */
-static inline int dgmm_open_devices(int *fds, int *minors, int max)
+static inline int dgmm_open_nodes(const char *prefix, int first, int last,
+				  int *fds, int *minors, int max)
 {
 	int n = 0;
 
-	for (int minor = DGMM_FIRST_RENDER_MINOR;
-	     minor <= DGMM_LAST_RENDER_MINOR && n < max; minor++) {
+	for (int minor = first; minor <= last && n < max; minor++) {
 		char path[64], name[64];
 		int fd;
 
-		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
+		snprintf(path, sizeof(path), "/dev/dri/%s%d", prefix, minor);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
@@ -73,6 +75,19 @@ static inline int dgmm_open_devices(int *fds, int *minors, int max)
 		fds[n++] = fd;
 	}
 	return n;
+}
+
+/* The dgmm render nodes. */
+static inline int dgmm_open_devices(int *fds, int *minors, int max)
+{
+	return dgmm_open_nodes("renderD", DGMM_FIRST_RENDER_MINOR,
+			       DGMM_LAST_RENDER_MINOR, fds, minors, max);
+}
+
+/* The dgmm primary nodes (for dumb buffers, which render nodes lack). */
+static inline int dgmm_open_cards(int *fds, int max)
+{
+	return dgmm_open_nodes("card", 0, DGMM_FIRST_RENDER_MINOR - 1, fds, NULL, max);
 }
 
 /* DRM_DGMM_QUERY_REGIONS into a malloc'ed answer; NULL with errno set on error. */
@@ -92,6 +107,59 @@ static inline struct drm_dgmm_query_regions *dgmm_query_regions(int fd)
 		return NULL;
 	}
 	return r;
+}
+
+/* DRM_IOCTL_DGMM_GEM_CREATE; returns 0 or -errno. */
+static inline int dgmm_gem_create(int fd, __u64 size, __u32 preferred, __u32 allowed,
+				  __u32 flags, __u32 *handle)
+{
+	struct drm_dgmm_gem_create c = {
+		.size = size, .preferred_domains = preferred,
+		.allowed_domains = allowed, .flags = flags,
+	};
+
+	if (dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_CREATE, &c))
+		return -errno;
+	*handle = c.handle;
+	return 0;
+}
+
+static inline int dgmm_gem_close(int fd, __u32 handle)
+{
+	struct drm_gem_close c = { .handle = handle };
+
+	return dgmm_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c) ? -errno : 0;
+}
+
+/* Maps a whole BO read-write; MAP_FAILED on error. */
+static inline void *dgmm_gem_mmap(int fd, __u32 handle, size_t size)
+{
+	struct drm_dgmm_gem_mmap_offset m = { .handle = handle };
+
+	if (dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_MMAP_OFFSET, &m))
+		return MAP_FAILED;
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, m.offset);
+}
+
+static inline int dgmm_gem_info(int fd, __u32 handle, struct drm_dgmm_gem_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->handle = handle;
+	return dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_INFO, info) ? -errno : 0;
+}
+
+static inline int dgmm_gem_migrate(int fd, __u32 handle, __u32 domain)
+{
+	struct drm_dgmm_gem_migrate m = { .handle = handle, .domain = domain };
+
+	return dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_MIGRATE, &m) ? -errno : 0;
+}
+
+static inline int dgmm_gem_wait(int fd, __u32 handle, __s64 timeout_ns)
+{
+	struct drm_dgmm_gem_wait w = { .handle = handle, .timeout_ns = timeout_ns };
+
+	return dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_WAIT, &w) ? -errno : 0;
 }
 
 static inline const char *dgmm_region_name(__u32 region)

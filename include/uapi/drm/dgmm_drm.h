@@ -36,9 +36,35 @@ extern "C" {
 #define DRM_DGMM_REGION_VRAM	2
 
 #define DRM_DGMM_DEVICE_QUERY	0x00
+#define DRM_DGMM_GEM_CREATE	0x01
+#define DRM_DGMM_GEM_MMAP_OFFSET	0x02
+#define DRM_DGMM_GEM_INFO	0x03
+#define DRM_DGMM_GEM_WAIT	0x04
+#define DRM_DGMM_GEM_MIGRATE	0x05
 
 #define DRM_IOCTL_DGMM_DEVICE_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_DGMM_DEVICE_QUERY, struct drm_dgmm_device_query)
+#define DRM_IOCTL_DGMM_GEM_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_DGMM_GEM_CREATE, struct drm_dgmm_gem_create)
+#define DRM_IOCTL_DGMM_GEM_MMAP_OFFSET \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_DGMM_GEM_MMAP_OFFSET, struct drm_dgmm_gem_mmap_offset)
+#define DRM_IOCTL_DGMM_GEM_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_DGMM_GEM_INFO, struct drm_dgmm_gem_info)
+#define DRM_IOCTL_DGMM_GEM_WAIT \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_DGMM_GEM_WAIT, struct drm_dgmm_gem_wait)
+#define DRM_IOCTL_DGMM_GEM_MIGRATE \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_DGMM_GEM_MIGRATE, struct drm_dgmm_gem_migrate)
+
+/* Memory domains of a buffer object, for the GEM ioctls (a bit each). */
+#define DRM_DGMM_DOMAIN_SYSTEM	(1 << 0)
+#define DRM_DGMM_DOMAIN_GTT	(1 << 1)
+#define DRM_DGMM_DOMAIN_VRAM	(1 << 2)
+
+/* Flags of &drm_dgmm_gem_create.flags. */
+/* The CPU maps the BO: in VRAM, keep it in the CPU-visible window. */
+#define DRM_DGMM_GEM_CPU_ACCESS	(1 << 0)
+/* In VRAM, the BO is one physically contiguous range. */
+#define DRM_DGMM_GEM_CONTIGUOUS	(1 << 1)
 
 /**
  * struct drm_dgmm_region_info - one memory region of a device
@@ -126,6 +152,147 @@ struct drm_dgmm_device_query {
 
 	/** @data: user pointer to the answer's buffer, cast to __u64. */
 	__u64 data;
+};
+
+/**
+ * struct drm_dgmm_gem_create - create a buffer object
+ *
+ * Used with DRM_IOCTL_DGMM_GEM_CREATE. The BO reads as zero. It lives in
+ * one of @allowed_domains, in one of @preferred_domains when there is room;
+ * under memory pressure it may be evicted anywhere (and brought back on use).
+ *
+ * Errors: -EINVAL for a zero or huge @size, no or unknown domains, preferred
+ * domains not allowed, unknown @flags, CONTIGUOUS without VRAM allowed;
+ * -ENOSPC if no allowed domain of this device can ever hold @size bytes;
+ * -ENOMEM if memory runs out now.
+ */
+struct drm_dgmm_gem_create {
+	/** @size: in: bytes wanted; out: bytes allocated (page-aligned). */
+	__u64 size;
+
+	/** @preferred_domains: DRM_DGMM_DOMAIN_* bits; 0 means all allowed. */
+	__u32 preferred_domains;
+
+	/** @allowed_domains: DRM_DGMM_DOMAIN_* bits, at least one. */
+	__u32 allowed_domains;
+
+	/** @flags: DRM_DGMM_GEM_CPU_ACCESS, DRM_DGMM_GEM_CONTIGUOUS. */
+	__u32 flags;
+
+	/** @handle: out: the GEM handle. */
+	__u32 handle;
+};
+
+/**
+ * struct drm_dgmm_gem_mmap_offset - where to mmap a BO
+ *
+ * Used with DRM_IOCTL_DGMM_GEM_MMAP_OFFSET. mmap() the render node at
+ * @offset. A mapping of a BO in VRAM is write-combined, as is one in GTT;
+ * touching one in CPU-invisible VRAM first moves the BO where the CPU can
+ * reach it. The mapping stays valid after the handle is closed.
+ *
+ * Errors: -EINVAL for non-zero @flags or @pad, -ENOENT for a bad handle.
+ */
+struct drm_dgmm_gem_mmap_offset {
+	/** @handle: the BO. */
+	__u32 handle;
+
+	/** @flags: must be zero. */
+	__u32 flags;
+
+	/** @offset: out: the fake offset to pass to mmap(). */
+	__u64 offset;
+};
+
+/* Bits of &drm_dgmm_gem_info.state. */
+/* The CPU can reach all of the BO where it is now. */
+#define DRM_DGMM_STATE_CPU_VISIBLE	(1 << 0)
+/* The BO is one contiguous range where it is now. */
+#define DRM_DGMM_STATE_CONTIGUOUS	(1 << 1)
+
+/**
+ * struct drm_dgmm_gem_info - what a BO is and where it is
+ *
+ * Used with DRM_IOCTL_DGMM_GEM_INFO.
+ *
+ * Errors: -EINVAL for non-zero @pad, -ENOENT for a bad handle.
+ */
+struct drm_dgmm_gem_info {
+	/** @handle: in: the BO. */
+	__u32 handle;
+
+	/** @pad: must be zero. */
+	__u32 pad;
+
+	/** @size: out: bytes. */
+	__u64 size;
+
+	/** @domain: out: the DRM_DGMM_DOMAIN_* it is in now. */
+	__u32 domain;
+
+	/** @state: out: DRM_DGMM_STATE_* bits. */
+	__u32 state;
+
+	/** @preferred_domains: out: as created. */
+	__u32 preferred_domains;
+
+	/** @allowed_domains: out: as created. */
+	__u32 allowed_domains;
+
+	/** @flags: out: the creation flags. */
+	__u32 flags;
+
+	/** @pin_count: out: pins held (by dma-buf importers, display). */
+	__u32 pin_count;
+
+	/** @move_count: out: placement changes so far, the first one included. */
+	__u64 move_count;
+};
+
+/**
+ * struct drm_dgmm_gem_wait - wait for a BO to be idle
+ *
+ * Used with DRM_IOCTL_DGMM_GEM_WAIT: waits until every job on the BO (moves,
+ * clears, and later users) has finished.
+ *
+ * Errors: -EINVAL for non-zero @flags; -ENOENT for a bad handle; -ETIME if
+ * the BO is still busy after @timeout_ns (at once when it is 0).
+ */
+struct drm_dgmm_gem_wait {
+	/** @handle: the BO. */
+	__u32 handle;
+
+	/** @flags: must be zero. */
+	__u32 flags;
+
+	/** @timeout_ns: relative timeout; 0 only tests, negative waits forever. */
+	__s64 timeout_ns;
+};
+
+/**
+ * struct drm_dgmm_gem_migrate - move a BO to a domain now
+ *
+ * Used with DRM_IOCTL_DGMM_GEM_MIGRATE. The move is queued on the device's
+ * copy engine and the ioctl returns without waiting for it; mappings and
+ * later jobs wait as needed. The BO may move again under memory pressure.
+ *
+ * Errors: -EINVAL for non-zero @flags or @pad, a @domain that is not exactly
+ * one domain or not allowed for the BO; -ENOENT for a bad handle; -ENOSPC if
+ * the domain can never hold the BO; -ENOMEM if there is no room in it even
+ * after evicting others; -EBUSY if the BO is pinned elsewhere.
+ */
+struct drm_dgmm_gem_migrate {
+	/** @handle: the BO. */
+	__u32 handle;
+
+	/** @domain: one DRM_DGMM_DOMAIN_* bit. */
+	__u32 domain;
+
+	/** @flags: must be zero. */
+	__u32 flags;
+
+	/** @pad: must be zero. */
+	__u32 pad;
 };
 
 #if defined(__cplusplus)

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * KUnit suite for buffer objects on each probed device: new BOs read as zero
+ * in every domain, a pattern survives every one of the six moves between
+ * VRAM, GTT and SYSTEM (run on the copy engine, pipelined), freed VRAM comes
+ * back cleared, and contents survive eviction when VRAM is oversubscribed.
+ */
+
+#include <kunit/test.h>
+#include <linux/highmem.h>
+#include <linux/io.h>
+#include <linux/sizes.h>
+#include <drm/ttm/ttm_tt.h>
+
+#include "ttm_backend/dgmm_bo.h"
+#include "dgmm_kunit.h"
+
+#define S DGMM_DOMAIN_SYSTEM
+#define G DGMM_DOMAIN_GTT
+#define V DGMM_DOMAIN_VRAM
+
+static void bo_release(void *bo)
+{
+	dgmm_bo_put(bo);
+}
+
+static struct dgmm_bo *bo_create(struct kunit *test, struct dgmm_device *ddev, u64 size,
+				 u32 preferred, u32 allowed, u32 flags)
+{
+	struct dgmm_placement_request req = {
+		.size = size, .preferred = preferred, .allowed = allowed, .flags = flags,
+	};
+	struct dgmm_bo *bo = dgmm_bo_create(&ddev->mm, &req, NULL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, bo);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, bo_release, bo));
+	return bo;
+}
+
+/*
+ * Takes the BO's lock and waits for every pending move and clear.
+ * Nothing may assert while the lock is held: an aborted test case would
+ * leave the BO locked for ever. Helpers that run locked return errors.
+ */
+static void bo_lock_idle(struct kunit *test, struct dgmm_bo *bo)
+{
+	long ret;
+
+	KUNIT_ASSERT_EQ(test, 0, ttm_bo_reserve(&bo->tbo, false, false, NULL));
+	ret = dma_resv_wait_timeout(bo->tbo.base.resv, DMA_RESV_USAGE_BOOKKEEP, false, 30 * HZ);
+	if (ret <= 0)
+		ttm_bo_unreserve(&bo->tbo);
+	KUNIT_ASSERT_GT_MSG(test, ret, 0, "BO still busy after 30s");
+}
+
+/*
+ * Reads or writes @len bytes at @offset of a locked, idle BO the way an
+ * observer outside the device would: through the BAR for VRAM (visible or
+ * not), through the pages otherwise.
+ */
+static int bo_access_locked(struct dgmm_bo *bo, u64 offset, void *buf, u64 len, bool write)
+{
+	struct ttm_operation_ctx ctx = { };
+	struct ttm_buffer_object *tbo = &bo->tbo;
+	struct ttm_resource *res = tbo->resource;
+	int err;
+
+	dgmm_bo_assert_held(bo);
+	if (res->mem_type == TTM_PL_VRAM) {
+		while (len) {
+			u64 contiguous, at, n;
+
+			at = dgmm_vram_mgr_offset(&bo->mm->vram, res, offset, &contiguous);
+			n = min(len, contiguous);
+			if (!n)
+				return -ERANGE;
+			if (write)
+				memcpy_toio(bo->mm->vram_map + at, buf, n);
+			else
+				memcpy_fromio(buf, bo->mm->vram_map + at, n);
+			buf += n;
+			offset += n;
+			len -= n;
+		}
+		return 0;
+	}
+
+	if (!tbo->ttm)
+		return -ENODATA;
+	err = ttm_tt_populate(tbo->bdev, tbo->ttm, &ctx);
+	if (err)
+		return err;
+	while (len) {
+		u64 n = min_t(u64, len, PAGE_SIZE - offset % PAGE_SIZE);
+		void *p = kmap_local_page(tbo->ttm->pages[offset >> PAGE_SHIFT]);
+
+		if (write)
+			memcpy(p + offset % PAGE_SIZE, buf, n);
+		else
+			memcpy(buf, p + offset % PAGE_SIZE, n);
+		kunmap_local(p);
+		buf += n;
+		offset += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void bo_access(struct kunit *test, struct dgmm_bo *bo, u64 offset, void *buf,
+		      u64 len, bool write)
+{
+	int err;
+
+	bo_lock_idle(test, bo);
+	err = bo_access_locked(bo, offset, buf, len, write);
+	ttm_bo_unreserve(&bo->tbo);
+	KUNIT_ASSERT_EQ(test, err, 0);
+}
+
+static u32 pattern(u32 seed, u64 word)
+{
+	return seed ^ (u32)(word * 2654435761u) ^ (u32)(word >> 32);
+}
+
+/* Writes (or, with @check, verifies) the pattern of @seed over the whole BO. */
+static void bo_pattern(struct kunit *test, struct dgmm_bo *bo, u32 seed, bool check)
+{
+	u64 size = bo->tbo.base.size, off;
+	u32 *buf;
+
+	buf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		unsigned int i;
+
+		if (check) {
+			bo_access(test, bo, off, buf, PAGE_SIZE, false);
+			for (i = 0; i < PAGE_SIZE / 4; i++)
+				KUNIT_ASSERT_EQ_MSG(test, buf[i], pattern(seed, off / 4 + i),
+						    "byte %llu", off + i * 4);
+		} else {
+			for (i = 0; i < PAGE_SIZE / 4; i++)
+				buf[i] = pattern(seed, off / 4 + i);
+			bo_access(test, bo, off, buf, PAGE_SIZE, true);
+		}
+	}
+	kunit_kfree(test, buf);
+}
+
+static void expect_zero(struct kunit *test, struct dgmm_bo *bo)
+{
+	u64 size = bo->tbo.base.size, off;
+	u8 *buf;
+
+	buf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		bo_access(test, bo, off, buf, PAGE_SIZE, false);
+		KUNIT_ASSERT_TRUE_MSG(test, !memchr_inv(buf, 0, PAGE_SIZE),
+				      "non-zero byte in page at %llu", off);
+	}
+	kunit_kfree(test, buf);
+}
+
+static u32 domain_of(struct kunit *test, struct dgmm_bo *bo)
+{
+	struct dgmm_bo_state st;
+
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
+	return st.domain;
+}
+
+static void bo_create_zeroed(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	static const u32 domains[] = { V, G, S };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(domains); i++) {
+		struct dgmm_bo *bo = bo_create(test, ddev, SZ_1M + PAGE_SIZE,
+					       domains[i], domains[i], 0);
+
+		KUNIT_EXPECT_EQ(test, domain_of(test, bo), domains[i]);
+		expect_zero(test, bo);
+	}
+}
+
+/* V->G->S->V->S->G->V: each of the six directed moves once. */
+static void bo_six_transitions(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	static const u32 path[] = { G, S, V, S, G, V };
+	struct dgmm_bo_state st;
+	struct dgmm_bo *bo;
+	unsigned int i;
+	u64 moves;
+
+	bo = bo_create(test, ddev, SZ_4M + 3 * PAGE_SIZE, V, V | G | S, 0);
+	KUNIT_ASSERT_EQ(test, domain_of(test, bo), V);
+	bo_pattern(test, bo, 0x5eed, false);
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
+	moves = st.move_count;
+
+	for (i = 0; i < ARRAY_SIZE(path); i++) {
+		KUNIT_ASSERT_EQ(test, 0, dgmm_bo_migrate(bo, path[i], NULL));
+		KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
+		KUNIT_EXPECT_EQ_MSG(test, st.domain, path[i], "step %u", i);
+		KUNIT_EXPECT_GT(test, st.move_count, moves);
+		moves = st.move_count;
+		bo_pattern(test, bo, 0x5eed, true);
+	}
+	KUNIT_EXPECT_EQ(test, 0, dgmm_bo_wait(bo, 0));
+}
+
+static void bo_migrate_rejects(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_bo *bo = bo_create(test, ddev, SZ_64K, G, G | S, 0);
+	const char *why = NULL;
+
+	KUNIT_EXPECT_EQ(test, dgmm_bo_migrate(bo, V, &why), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, why);
+	KUNIT_EXPECT_EQ(test, dgmm_bo_migrate(bo, G | S, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dgmm_bo_migrate(bo, 0, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, domain_of(test, bo), G);
+}
+
+/* VRAM written by one BO and freed reads as zero in the next one. */
+static void bo_vram_cleared_on_reuse(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_region_usage u;
+	struct dgmm_bo *bo;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
+		/* Take all free VRAM so the second BO must reuse the first's. */
+		bo = bo_create(test, ddev, u.size - u.used, V, V, 0);
+		expect_zero(test, bo);
+		bo_pattern(test, bo, 0xdead, false);
+		kunit_release_action(test, bo_release, bo);
+	}
+}
+
+/* Writes, or checks, one word per page: enough to catch a misplaced page. */
+static void bo_stamp(struct kunit *test, struct dgmm_bo *bo, u32 seed, bool check)
+{
+	u64 off, bad = U64_MAX;
+	int err = 0;
+	u32 w = 0;
+
+	bo_lock_idle(test, bo);
+	for (off = 0; off < bo->tbo.base.size && !err; off += PAGE_SIZE) {
+		if (!check)
+			w = pattern(seed, off);
+		err = bo_access_locked(bo, off, &w, sizeof(w), !check);
+		if (!err && check && w != pattern(seed, off)) {
+			bad = off;
+			break;
+		}
+	}
+	ttm_bo_unreserve(&bo->tbo);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_ASSERT_EQ_MSG(test, bad, U64_MAX, "page at %llu lost its contents", bad);
+}
+
+/*
+ * More VRAM-preferred BOs than VRAM holds, by a quarter of GTT: the later
+ * ones evict earlier ones to GTT (pipelined, on the engine). Every page must
+ * keep its contents.
+ */
+static void bo_evict_oversubscribed(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	const u64 size = SZ_8M;
+	unsigned int n, i, in_gtt = 0;
+	struct dgmm_region_usage u;
+	struct dgmm_bo **bos;
+
+	dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
+	n = (u.size - u.used + ddev->mm.limits.gtt_size / 4) / size;
+	bos = kunit_kcalloc(test, n, sizeof(*bos), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bos);
+
+	for (i = 0; i < n; i++) {
+		bos[i] = bo_create(test, ddev, size, V, V | G, 0);
+		bo_stamp(test, bos[i], i, false);
+	}
+	for (i = 0; i < n; i++) {
+		in_gtt += domain_of(test, bos[i]) == G;
+		bo_stamp(test, bos[i], i, true);
+	}
+	KUNIT_EXPECT_GT(test, in_gtt, 0);
+}
+
+static struct kunit_case dgmm_bo_cases[] = {
+	KUNIT_CASE_PARAM(bo_create_zeroed, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(bo_six_transitions, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(bo_migrate_rejects, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(bo_vram_cleared_on_reuse, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(bo_evict_oversubscribed, dgmm_kunit_device_gen),
+	{}
+};
+
+static struct kunit_suite dgmm_bo_suite = {
+	.name = "dgmm_bo",
+	.test_cases = dgmm_bo_cases,
+};
+
+kunit_test_suite(dgmm_bo_suite);

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * uAPI tests of dgmm's buffer objects on every device: create in each
+ * domain, mmap, check zero, write, migrate through every other domain and
+ * read back through the same mapping; a CPU touch of a BO in CPU-invisible
+ * VRAM moves it into the window; every rejection of every GEM ioctl field;
+ * dumb buffers as DRM users expect them.
+ */
+
+#include "kselftest_harness.h"
+#include "dgmm_util.h"
+
+#define S DRM_DGMM_DOMAIN_SYSTEM
+#define G DRM_DGMM_DOMAIN_GTT
+#define V DRM_DGMM_DOMAIN_VRAM
+#define ALL (S | G | V)
+
+/* A load the compiler may not fold: the memory is the device's. */
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static __u32 pattern(__u32 seed, size_t word)
+{
+	return seed ^ (__u32)(word * 2654435761u);
+}
+
+FIXTURE(gem) {
+	int fd[DGMM_MAX_DEVICES];
+	int n;
+};
+
+FIXTURE_SETUP(gem)
+{
+	self->n = dgmm_open_devices(self->fd, NULL, DGMM_MAX_DEVICES);
+	if (!self->n)
+		SKIP(return, "no dgmm render node");
+}
+
+FIXTURE_TEARDOWN(gem)
+{
+	for (int i = 0; i < self->n; i++)
+		close(self->fd[i]);
+}
+
+/* For each start domain: zero, write, then visit every other domain and back. */
+TEST_F(gem, migrate_keeps_contents)
+{
+	static const __u32 start[] = { V, G, S };
+	static const __u32 path[3][3] = { { G, S, V }, { V, S, G }, { V, G, S } };
+	const size_t size = 2 * 1024 * 1024 + 4096;
+
+	for (int i = 0; i < self->n; i++) {
+		for (int s = 0; s < 3; s++) {
+			struct drm_dgmm_gem_info info;
+			__u32 handle = 0;
+			__u32 *map;
+			__u64 moves;
+
+			ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, start[s], ALL,
+						     DRM_DGMM_GEM_CPU_ACCESS, &handle));
+			ASSERT_EQ(0, dgmm_gem_info(self->fd[i], handle, &info));
+			EXPECT_EQ(start[s], info.domain);
+			EXPECT_EQ(size, info.size);
+			EXPECT_EQ(ALL, info.allowed_domains);
+			EXPECT_EQ(start[s], info.preferred_domains);
+			EXPECT_EQ(DRM_DGMM_GEM_CPU_ACCESS, info.flags);
+			EXPECT_EQ(0, info.pin_count);
+			moves = info.move_count;
+
+			map = dgmm_gem_mmap(self->fd[i], handle, size);
+			ASSERT_NE(MAP_FAILED, map);
+			for (size_t w = 0; w < size / 4; w++)
+				ASSERT_EQ(0, map[w]);
+			for (size_t w = 0; w < size / 4; w++)
+				map[w] = pattern(s + 1, w);
+
+			for (int p = 0; p < 3; p++) {
+				ASSERT_EQ(0, dgmm_gem_migrate(self->fd[i], handle, path[s][p]));
+				ASSERT_EQ(0, dgmm_gem_info(self->fd[i], handle, &info));
+				EXPECT_EQ(path[s][p], info.domain);
+				EXPECT_GT(info.move_count, moves);
+				moves = info.move_count;
+				for (size_t w = 0; w < size / 4; w++)
+					ASSERT_EQ(pattern(s + 1, w), map[w]);
+			}
+			EXPECT_EQ(0, dgmm_gem_wait(self->fd[i], handle, 0));
+			munmap(map, size);
+			EXPECT_EQ(0, dgmm_gem_close(self->fd[i], handle));
+		}
+	}
+}
+
+/* A BO without CPU access lives outside the window; touching it moves it in. */
+TEST_F(gem, fault_moves_into_visible_window)
+{
+	const size_t size = 1024 * 1024;
+
+	for (int i = 0; i < self->n; i++) {
+		struct drm_dgmm_gem_info info;
+		__u32 *map;
+		__u32 handle = 0;
+
+		ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, V, V, 0, &handle));
+		ASSERT_EQ(0, dgmm_gem_info(self->fd[i], handle, &info));
+		ASSERT_EQ(V, info.domain);
+		if (info.state & DRM_DGMM_STATE_CPU_VISIBLE) {
+			dgmm_gem_close(self->fd[i], handle);
+			SKIP(return, "all of VRAM is CPU-visible (vram_visible_mb=0)");
+		}
+		map = dgmm_gem_mmap(self->fd[i], handle, size);
+		ASSERT_NE(MAP_FAILED, map);
+		/* The mapping is the device's memory: read it as such. */
+		EXPECT_EQ(0, LOAD(map[size / 8]));
+		map[size / 8] = 0xabcd;
+
+		ASSERT_EQ(0, dgmm_gem_info(self->fd[i], handle, &info));
+		EXPECT_EQ(V, info.domain);
+		EXPECT_TRUE(info.state & DRM_DGMM_STATE_CPU_VISIBLE);
+		EXPECT_EQ(0xabcd, LOAD(map[size / 8]));
+		munmap(map, size);
+		dgmm_gem_close(self->fd[i], handle);
+	}
+}
+
+/* The mapping holds the BO: closing the handle leaves it usable. */
+TEST_F(gem, mapping_outlives_handle)
+{
+	const size_t size = 64 * 1024;
+
+	for (int i = 0; i < self->n; i++) {
+		__u32 *map;
+		__u32 handle = 0;
+
+		ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, V, V | G,
+					     DRM_DGMM_GEM_CPU_ACCESS, &handle));
+		map = dgmm_gem_mmap(self->fd[i], handle, size);
+		ASSERT_NE(MAP_FAILED, map);
+		map[0] = 1;
+		ASSERT_EQ(0, dgmm_gem_close(self->fd[i], handle));
+		map[size / 4 - 1] = 2;
+		EXPECT_EQ(1, map[0]);
+		EXPECT_EQ(2, map[size / 4 - 1]);
+		munmap(map, size);
+	}
+}
+
+TEST_F(gem, create_rejects)
+{
+	static const struct {
+		__u64 size;
+		__u32 preferred, allowed, flags;
+		int err;
+	} bad[] = {
+		{ 0, V, V, 0, -EINVAL },			/* no size */
+		{ ~0ull, V, V, 0, -EINVAL },			/* would wrap */
+		{ 4096, 0, 0, 0, -EINVAL },			/* no domain */
+		{ 4096, 0, 1 << 3, 0, -EINVAL },		/* unknown domain */
+		{ 4096, 0, V | (1 << 31), 0, -EINVAL },		/* unknown domain */
+		{ 4096, V, G, 0, -EINVAL },			/* preferred not allowed */
+		{ 4096, V, V, 1 << 2, -EINVAL },		/* unknown flag */
+		{ 4096, V, V, 1u << 31, -EINVAL },		/* unknown flag */
+		{ 4096, G, G | S, DRM_DGMM_GEM_CONTIGUOUS, -EINVAL }, /* contiguous, no VRAM */
+		{ 1ull << 40, V, V, 0, -ENOSPC },		/* bigger than VRAM */
+		{ 1ull << 40, S, S | G | V, 0, -ENOSPC },	/* bigger than RAM */
+	};
+
+	for (int i = 0; i < self->n; i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(bad); j++) {
+			__u32 handle = 0xdead;
+
+			EXPECT_EQ(bad[j].err, dgmm_gem_create(self->fd[i], bad[j].size,
+							      bad[j].preferred, bad[j].allowed,
+							      bad[j].flags, &handle)) {
+				TH_LOG("case %zu", j);
+			}
+			EXPECT_EQ(0xdead, handle);
+		}
+	}
+}
+
+TEST_F(gem, create_rounds_size_up)
+{
+	for (int i = 0; i < self->n; i++) {
+		struct drm_dgmm_gem_create c = {
+			.size = 4097, .preferred_domains = G, .allowed_domains = G,
+		};
+
+		ASSERT_EQ(0, dgmm_ioctl(self->fd[i], DRM_IOCTL_DGMM_GEM_CREATE, &c));
+		EXPECT_EQ(8192, c.size);
+		EXPECT_EQ(0, dgmm_gem_close(self->fd[i], c.handle));
+	}
+}
+
+TEST_F(gem, handle_ioctls_reject)
+{
+	for (int i = 0; i < self->n; i++) {
+		int fd = self->fd[i];
+		struct drm_dgmm_gem_mmap_offset mo = { 0 };
+		struct drm_dgmm_gem_info info = { 0 };
+		struct drm_dgmm_gem_wait wait = { 0 };
+		struct drm_dgmm_gem_migrate mig = { 0 };
+		__u32 handle = 0;
+
+		ASSERT_EQ(0, dgmm_gem_create(fd, 8192, G, G | S, 0, &handle));
+
+		/* Unknown handles. */
+		mo.handle = handle + 100;
+		info.handle = handle + 100;
+		wait.handle = handle + 100;
+		mig.handle = handle + 100;
+		mig.domain = S;
+		EXPECT_EQ(-1, dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_MMAP_OFFSET, &mo));
+		EXPECT_EQ(ENOENT, errno);
+		EXPECT_EQ(-1, dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_INFO, &info));
+		EXPECT_EQ(ENOENT, errno);
+		EXPECT_EQ(-1, dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_WAIT, &wait));
+		EXPECT_EQ(ENOENT, errno);
+		EXPECT_EQ(-1, dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_MIGRATE, &mig));
+		EXPECT_EQ(ENOENT, errno);
+
+		/* Non-zero flags and padding. */
+		mo = (struct drm_dgmm_gem_mmap_offset){ .handle = handle, .flags = 1 };
+		EXPECT_EQ(-1, dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_MMAP_OFFSET, &mo));
+		EXPECT_EQ(EINVAL, errno);
+		info = (struct drm_dgmm_gem_info){ .handle = handle, .pad = 1 };
+		EXPECT_EQ(-1, dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_INFO, &info));
+		EXPECT_EQ(EINVAL, errno);
+		wait = (struct drm_dgmm_gem_wait){ .handle = handle, .flags = 1 };
+		EXPECT_EQ(-1, dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_WAIT, &wait));
+		EXPECT_EQ(EINVAL, errno);
+		mig = (struct drm_dgmm_gem_migrate){ .handle = handle, .domain = S, .flags = 1 };
+		EXPECT_EQ(-1, dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_MIGRATE, &mig));
+		EXPECT_EQ(EINVAL, errno);
+		mig = (struct drm_dgmm_gem_migrate){ .handle = handle, .domain = S, .pad = 1 };
+		EXPECT_EQ(-1, dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_MIGRATE, &mig));
+		EXPECT_EQ(EINVAL, errno);
+
+		/* Domains: none, two, unknown, not allowed. */
+		EXPECT_EQ(-EINVAL, dgmm_gem_migrate(fd, handle, 0));
+		EXPECT_EQ(-EINVAL, dgmm_gem_migrate(fd, handle, G | S));
+		EXPECT_EQ(-EINVAL, dgmm_gem_migrate(fd, handle, 1 << 5));
+		EXPECT_EQ(-EINVAL, dgmm_gem_migrate(fd, handle, V));
+
+		/* Nothing above moved it. */
+		ASSERT_EQ(0, dgmm_gem_info(fd, handle, &info));
+		EXPECT_EQ(G, info.domain);
+		EXPECT_EQ(0, dgmm_gem_close(fd, handle));
+	}
+}
+
+/* A BO that fits the window's allowed domains but not a migrate target. */
+TEST_F(gem, migrate_too_big)
+{
+	for (int i = 0; i < self->n; i++) {
+		struct drm_dgmm_query_regions *r = dgmm_query_regions(self->fd[i]);
+		__u64 size;
+		__u32 handle = 0;
+
+		ASSERT_NE(NULL, r);
+		size = r->regions[DRM_DGMM_REGION_VRAM].size + 4096;
+		free(r);
+		ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, S, S | V, 0, &handle));
+		EXPECT_EQ(-ENOSPC, dgmm_gem_migrate(self->fd[i], handle, V));
+		EXPECT_EQ(0, dgmm_gem_close(self->fd[i], handle));
+	}
+}
+
+TEST_F(gem, wait)
+{
+	for (int i = 0; i < self->n; i++) {
+		__u32 handle = 0;
+
+		ASSERT_EQ(0, dgmm_gem_create(self->fd[i], 1 << 20, V, V | G, 0, &handle));
+		/* Forever returns once the clear is done; then a test says idle. */
+		EXPECT_EQ(0, dgmm_gem_wait(self->fd[i], handle, -1));
+		EXPECT_EQ(0, dgmm_gem_wait(self->fd[i], handle, 0));
+		EXPECT_EQ(0, dgmm_gem_close(self->fd[i], handle));
+	}
+}
+
+FIXTURE(dumb) {
+	int fd[DGMM_MAX_DEVICES];
+	int n;
+};
+
+FIXTURE_SETUP(dumb)
+{
+	self->n = dgmm_open_cards(self->fd, DGMM_MAX_DEVICES);
+	if (!self->n)
+		SKIP(return, "no dgmm primary node (needs root)");
+}
+
+FIXTURE_TEARDOWN(dumb)
+{
+	for (int i = 0; i < self->n; i++)
+		close(self->fd[i]);
+}
+
+TEST_F(dumb, create_map_destroy)
+{
+	for (int i = 0; i < self->n; i++) {
+		struct drm_mode_create_dumb c = { .width = 100, .height = 37, .bpp = 32 };
+		struct drm_mode_map_dumb m = { 0 };
+		struct drm_mode_destroy_dumb d = { 0 };
+		__u8 *map;
+
+		ASSERT_EQ(0, dgmm_ioctl(self->fd[i], DRM_IOCTL_MODE_CREATE_DUMB, &c));
+		EXPECT_EQ(400, c.pitch);
+		EXPECT_EQ(16384, c.size);	/* 400 * 37 = 14800, page-aligned */
+
+		m.handle = c.handle;
+		ASSERT_EQ(0, dgmm_ioctl(self->fd[i], DRM_IOCTL_MODE_MAP_DUMB, &m));
+		map = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd[i],
+			   m.offset);
+		ASSERT_NE(MAP_FAILED, map);
+		for (size_t b = 0; b < c.size; b++)
+			ASSERT_EQ(0, map[b]);
+
+		d.handle = c.handle;
+		ASSERT_EQ(0, dgmm_ioctl(self->fd[i], DRM_IOCTL_MODE_DESTROY_DUMB, &d));
+		memset(map, 0x5a, c.size);
+		EXPECT_EQ(0x5a, map[c.size - 1]);
+		munmap(map, c.size);
+	}
+}
+
+TEST_F(dumb, create_rejects)
+{
+	static const struct drm_mode_create_dumb bad[] = {
+		{ .width = 0, .height = 16, .bpp = 32 },
+		{ .width = 16, .height = 0, .bpp = 32 },
+		{ .width = 16, .height = 16, .bpp = 0 },
+		{ .width = 16, .height = 16, .bpp = 32, .flags = 1 },
+		{ .width = 0xffffffff, .height = 0xffffffff, .bpp = 32 },
+	};
+
+	for (int i = 0; i < self->n; i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(bad); j++) {
+			struct drm_mode_create_dumb c = bad[j];
+
+			EXPECT_EQ(-1, dgmm_ioctl(self->fd[i], DRM_IOCTL_MODE_CREATE_DUMB, &c));
+			EXPECT_EQ(EINVAL, errno) {
+				TH_LOG("case %zu", j);
+			}
+		}
+	}
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+#ifndef _DGMM_ENGINE_H_
+#define _DGMM_ENGINE_H_
+
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+#include "ttm_backend/dgmm_copy.h"
+
+/**
+ * struct dgmm_engine - the simulated copy engine of one device
+ * @base: what the memory manager calls
+ * @vram: the device's view of its VRAM (the whole BAR, write-combined)
+ * @vram_size: bytes of VRAM
+ * @wq: ordered workqueue running the jobs, one at a time
+ * @work: runs ready jobs from the head of @queue
+ * @lock: protects @queue and @dead, and is the lock of the job fences
+ * @queue: submitted jobs not yet run, in submission (= seqno) order
+ * @context: fence context of the engine
+ * @seqno: last seqno handed out
+ * @dead: set at unplug: jobs are completed with -ENODEV without running
+ * @bounce: a buffer for VRAM-to-VRAM copies, used by @work only
+ */
+struct dgmm_engine {
+	struct dgmm_copy_engine base;
+	void __iomem *vram;
+	u64 vram_size;
+	struct workqueue_struct *wq;
+	struct work_struct work;
+	spinlock_t lock; /* see kernel-doc */
+	struct list_head queue;
+	u64 context;
+	u64 seqno;
+	bool dead;
+	void *bounce;
+};
+
+int dgmm_engine_init(struct dgmm_engine *engine, void __iomem *vram, u64 vram_size);
+void dgmm_engine_unplug(struct dgmm_engine *engine);
+void dgmm_engine_fini(struct dgmm_engine *engine);
+
+#endif

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Buffer objects: TTM BOs that are GEM objects.
+ *
+ * Lifetime: the GEM reference count owns the BO for handles and dma-bufs;
+ * the GEM free callback drops the TTM reference, and CPU mappings hold TTM
+ * references of their own, so a mapping outlives the last handle. TTM calls
+ * dgmm_bo_destroy() once the BO is idle and unreferenced.
+ *
+ * CPU faults: a BO in VRAM outside the CPU-visible window is moved into the
+ * window, or to GTT when the window is full, before the fault is served
+ * (as amdgpu's fault_reserve_notify does). After unplug faults map a dummy page.
+ */
+
+#include <linux/mm.h>
+#include <kunit/visibility.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_gem_ttm_helper.h>
+#include <drm/ttm/ttm_tt.h>
+
+#include "dgmm_bo.h"
+#include "dgmm_mm.h"
+
+static void dgmm_bo_destroy(struct ttm_buffer_object *tbo)
+{
+	struct dgmm_bo *bo = to_dgmm_bo(tbo);
+
+	mutex_lock(&bo->mm->bo_lock);
+	list_del(&bo->link);
+	mutex_unlock(&bo->mm->bo_lock);
+
+	drm_gem_object_release(&tbo->base);
+	kfree(bo);
+}
+
+/**
+ * dgmm_bo_is_dgmm_bo - tell our BOs from TTM's ghost objects
+ * @tbo: a BO TTM handed to a callback
+ *
+ * Return: true if @tbo is embedded in a struct dgmm_bo.
+ */
+bool dgmm_bo_is_dgmm_bo(struct ttm_buffer_object *tbo)
+{
+	return tbo->destroy == dgmm_bo_destroy;
+}
+
+/*
+ * Makes sure the CPU can reach the whole BO where it is. Called from the
+ * fault handler with the reservation held.
+ */
+static vm_fault_t dgmm_bo_fault_reserve_notify(struct dgmm_bo *bo)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct dgmm_placement_request req = bo->req;
+	struct ttm_resource *res = bo->tbo.resource;
+	struct dgmm_placement p;
+	int err;
+
+	dgmm_bo_assert_held(bo);
+	if (res && (res->mem_type != TTM_PL_VRAM || dgmm_vram_mgr_visible(res)))
+		return 0;
+	if (bo->tbo.pin_count)
+		return VM_FAULT_SIGBUS;
+
+	req.flags |= DGMM_PLACE_CPU_ACCESS;
+	err = dgmm_placement_from_request(&p, &req, &bo->mm->limits, NULL);
+	if (!err)
+		err = ttm_bo_validate(&bo->tbo, &p.placement, &ctx);
+	if (err == -EBUSY || err == -ERESTARTSYS || err == -EINTR)
+		return VM_FAULT_NOPAGE;
+	if (err)
+		return VM_FAULT_SIGBUS;
+	return 0;
+}
+
+static vm_fault_t dgmm_bo_vm_fault(struct vm_fault *vmf)
+{
+	struct ttm_buffer_object *tbo = vmf->vma->vm_private_data;
+	struct drm_device *drm = tbo->base.dev;
+	vm_fault_t ret;
+	int idx;
+
+	ret = ttm_bo_vm_reserve(tbo, vmf);
+	if (ret)
+		return ret;
+
+	if (drm_dev_enter(drm, &idx)) {
+		ret = dgmm_bo_fault_reserve_notify(to_dgmm_bo(tbo));
+		if (!ret)
+			ret = ttm_bo_vm_fault_reserved(vmf, vmf->vma->vm_page_prot,
+						       TTM_BO_VM_NUM_PREFAULT);
+		drm_dev_exit(idx);
+	} else {
+		ret = ttm_bo_vm_dummy_page(vmf, vmf->vma->vm_page_prot);
+	}
+
+	/* On a retry that was allowed to wait, TTM has dropped the lock. */
+	if (ret == VM_FAULT_RETRY && !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
+		return ret;
+	dma_resv_unlock(tbo->base.resv);
+	return ret;
+}
+
+static const struct vm_operations_struct dgmm_bo_vm_ops = {
+	.fault = dgmm_bo_vm_fault,
+	.open = ttm_bo_vm_open,
+	.close = ttm_bo_vm_close,
+	.access = ttm_bo_vm_access,
+};
+
+static void dgmm_gem_free(struct drm_gem_object *obj)
+{
+	ttm_bo_put(&gem_to_dgmm_bo(obj)->tbo);
+}
+
+static const struct drm_gem_object_funcs dgmm_gem_funcs = {
+	.free = dgmm_gem_free,
+	.mmap = drm_gem_ttm_mmap,
+	.vm_ops = &dgmm_bo_vm_ops,
+};
+
+/**
+ * dgmm_bo_create - create a BO, placed and cleared
+ * @mm: the memory manager
+ * @req: size (a multiple of PAGE_SIZE), domains and flags
+ * @why: set to the failed condition when the request is rejected (may be NULL)
+ *
+ * The BO is validated into its placement before this returns; its contents
+ * read as zero (a VRAM clear may still be running on the engine, fenced in
+ * the BO's reservation object).
+ *
+ * Return: the BO with one GEM reference, or an ERR_PTR: -EINVAL for a bad
+ * request, -ENOSPC if no allowed domain can hold it, -ENOMEM if memory runs
+ * out, -ERESTARTSYS on a signal.
+ */
+struct dgmm_bo *dgmm_bo_create(struct dgmm_mm *mm,
+			       const struct dgmm_placement_request *req,
+			       const char **why)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct dgmm_bo *bo;
+	int err;
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+
+	err = dgmm_placement_from_request(&bo->placement, req, &mm->limits, why);
+	if (err) {
+		kfree(bo);
+		return ERR_PTR(err);
+	}
+	bo->mm = mm;
+	bo->req = *req;
+	INIT_LIST_HEAD(&bo->link);
+	drm_gem_private_object_init(mm->drm, &bo->tbo.base, req->size);
+	bo->tbo.base.funcs = &dgmm_gem_funcs;
+
+	mutex_lock(&mm->bo_lock);
+	list_add_tail(&bo->link, &mm->bos);
+	mutex_unlock(&mm->bo_lock);
+
+	/* On failure TTM puts the BO, which calls dgmm_bo_destroy(). */
+	err = ttm_bo_init_reserved(&mm->ttm, &bo->tbo, ttm_bo_type_device,
+				   &bo->placement.placement, 0, &ctx, NULL, NULL,
+				   dgmm_bo_destroy);
+	if (err)
+		return ERR_PTR(err);
+
+	ttm_bo_unreserve(&bo->tbo);
+	return bo;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_create);
+
+/**
+ * dgmm_bo_put - drop a GEM reference
+ * @bo: the BO
+ */
+void dgmm_bo_put(struct dgmm_bo *bo)
+{
+	drm_gem_object_put(&bo->tbo.base);
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_put);
+
+/**
+ * dgmm_bo_migrate - move a BO to one domain now
+ * @bo: the BO, not reserved
+ * @domain: one DGMM_DOMAIN_*, allowed for the BO
+ * @why: set to the failed condition when the request is rejected (may be NULL)
+ *
+ * The move is queued on the engine; this returns without waiting for it.
+ *
+ * Return: 0; -EINVAL for a domain that is not one allowed domain; -ENOSPC
+ * if the domain can never hold the BO; -EBUSY if the BO is pinned elsewhere;
+ * -ENOMEM if there is no room even after evicting; -ERESTARTSYS on a signal.
+ */
+int dgmm_bo_migrate(struct dgmm_bo *bo, u32 domain, const char **why)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct dgmm_placement p;
+	int err;
+
+	err = dgmm_placement_for_domain(&p, &bo->req, &bo->mm->limits, domain, why);
+	if (err)
+		return err;
+
+	err = ttm_bo_reserve(&bo->tbo, true, false, NULL);
+	if (err)
+		return err;
+	err = ttm_bo_validate(&bo->tbo, &p.placement, &ctx);
+	/* TTM says -EINVAL for a pinned BO that would have to move. */
+	if (err == -EINVAL && bo->tbo.pin_count)
+		err = -EBUSY;
+	ttm_bo_unreserve(&bo->tbo);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_migrate);
+
+/**
+ * dgmm_bo_state - where a BO is and what happened to it
+ * @bo: the BO, not reserved
+ * @state: filled in
+ *
+ * Return: 0 or -ERESTARTSYS.
+ */
+int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state)
+{
+	struct ttm_resource *res;
+	int err;
+
+	err = ttm_bo_reserve(&bo->tbo, true, false, NULL);
+	if (err)
+		return err;
+
+	res = bo->tbo.resource;
+	*state = (struct dgmm_bo_state){
+		.domain = res ? dgmm_placement_domain_of(res->mem_type) : 0,
+		.pin_count = bo->tbo.pin_count,
+		.move_count = bo->move_count,
+	};
+	if (res && res->mem_type == TTM_PL_VRAM) {
+		state->cpu_visible = dgmm_vram_mgr_visible(res);
+		state->contiguous = res->placement & TTM_PL_FLAG_CONTIGUOUS;
+	} else if (res) {
+		state->cpu_visible = true;
+	}
+	ttm_bo_unreserve(&bo->tbo);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_state);
+
+/**
+ * dgmm_bo_wait - wait until every job on the BO has finished
+ * @bo: the BO, not reserved
+ * @timeout_ns: how long to wait at most; 0 only tests, negative waits forever
+ *
+ * Return: 0 when idle, -ETIME if still busy after the timeout,
+ * -ERESTARTSYS on a signal.
+ */
+long dgmm_bo_wait(struct dgmm_bo *bo, s64 timeout_ns)
+{
+	unsigned long timeout;
+	long ret;
+
+	if (timeout_ns < 0)
+		timeout = MAX_SCHEDULE_TIMEOUT;
+	else
+		timeout = nsecs_to_jiffies(timeout_ns);
+
+	ret = dma_resv_wait_timeout(bo->tbo.base.resv, DMA_RESV_USAGE_BOOKKEEP,
+				    true, timeout);
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ETIME;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_wait);

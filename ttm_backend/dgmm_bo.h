@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+#ifndef _DGMM_BO_H_
+#define _DGMM_BO_H_
+
+#include <linux/dma-resv.h>
+#include <drm/ttm/ttm_bo.h>
+
+#include "placement/dgmm_placement.h"
+
+struct dgmm_mm;
+
+/**
+ * struct dgmm_bo - a buffer object: a TTM BO that is also a GEM object
+ * @tbo: the TTM BO; tbo.base is the GEM object
+ * @mm: the memory manager it belongs to
+ * @req: where its creator asked it to live (size, domains, flags)
+ * @placement: the placement built from @req, kept for revalidation
+ * @move_count: moves so far (placement changes, the first one included);
+ *		protected by the reservation
+ * @link: entry in the memory manager's BO list, under dgmm_mm.bo_lock
+ */
+struct dgmm_bo {
+	struct ttm_buffer_object tbo;
+	struct dgmm_mm *mm;
+	struct dgmm_placement_request req;
+	struct dgmm_placement placement;
+	u64 move_count;
+	struct list_head link;
+};
+
+static inline struct dgmm_bo *to_dgmm_bo(struct ttm_buffer_object *tbo)
+{
+	return container_of(tbo, struct dgmm_bo, tbo);
+}
+
+static inline struct dgmm_bo *gem_to_dgmm_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct dgmm_bo, tbo.base);
+}
+
+/* Most functions below need the BO's reservation held: say so in code. */
+static inline void dgmm_bo_assert_held(struct dgmm_bo *bo)
+{
+	dma_resv_assert_held(bo->tbo.base.resv);
+}
+
+bool dgmm_bo_is_dgmm_bo(struct ttm_buffer_object *tbo);
+
+/**
+ * struct dgmm_bo_state - a BO's placement and counters, for info ioctls
+ * @domain: the DGMM_DOMAIN_* it is in now
+ * @cpu_visible: the CPU can map all of it where it is
+ * @contiguous: it is one contiguous range where it is
+ * @pin_count: pins held
+ * @move_count: moves so far
+ */
+struct dgmm_bo_state {
+	u32 domain;
+	bool cpu_visible;
+	bool contiguous;
+	u32 pin_count;
+	u64 move_count;
+};
+
+struct dgmm_bo *dgmm_bo_create(struct dgmm_mm *mm,
+			       const struct dgmm_placement_request *req,
+			       const char **why);
+void dgmm_bo_put(struct dgmm_bo *bo);
+int dgmm_bo_migrate(struct dgmm_bo *bo, u32 domain, const char **why);
+int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state);
+long dgmm_bo_wait(struct dgmm_bo *bo, s64 timeout_ns);
+
+#endif

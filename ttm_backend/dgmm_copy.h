@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * What the memory manager needs from a device's DMA engine: copy a BO's
+ * backing store from one place to another, and fill it, asynchronously,
+ * after the fences of the BO's reservation object, returning a fence.
+ *
+ * The test driver implements it with a simulated engine (testdrv/dgmm_engine.c);
+ * a real driver would build command buffers here.
+ */
+#ifndef _DGMM_COPY_H_
+#define _DGMM_COPY_H_
+
+#include <linux/types.h>
+
+struct dma_fence;
+struct dma_resv;
+struct page;
+
+/**
+ * enum dgmm_mem_kind - how the engine reaches a backing store
+ * @DGMM_MEM_VRAM: byte ranges of the device's VRAM
+ * @DGMM_MEM_PAGES: system pages mapped for the device (GTT)
+ */
+enum dgmm_mem_kind {
+	DGMM_MEM_VRAM,
+	DGMM_MEM_PAGES,
+};
+
+/**
+ * struct dgmm_mem_range - a range of VRAM
+ * @offset: byte offset from the start of VRAM
+ * @size: bytes
+ */
+struct dgmm_mem_range {
+	u64 offset;
+	u64 size;
+};
+
+/**
+ * struct dgmm_mem - a backing store as the engine sees it
+ * @kind: VRAM ranges or pages
+ * @count: number of @ranges or @pages
+ * @ranges: for VRAM, a snapshot of the resource's blocks. The engine owns it
+ *	    once the job is submitted: VRAM resources may be freed before the
+ *	    job runs (pipelined eviction), the ranges may not.
+ * @pages: for pages, the ttm_tt's page array, borrowed: TTM keeps the tt of
+ *	   a move alive until the move's fence signals.
+ */
+struct dgmm_mem {
+	enum dgmm_mem_kind kind;
+	unsigned int count;
+	union {
+		struct dgmm_mem_range *ranges;
+		struct page **pages;
+	};
+};
+
+struct dgmm_copy_engine;
+
+/**
+ * struct dgmm_copy_engine_funcs - operations of a DMA engine
+ * @copy: copy @size bytes from @src to @dst once every fence of @deps (with
+ *	  any usage) has signalled. Takes ownership of the ranges of both.
+ * @fill: set @size bytes of @dst to @value, likewise.
+ *
+ * Both are called with @deps locked and return the job's fence (which
+ * signals with an error if a dependency failed or the device is gone), or an
+ * ERR_PTR if the job could not be created (the ranges are freed then too).
+ */
+struct dgmm_copy_engine_funcs {
+	struct dma_fence *(*copy)(struct dgmm_copy_engine *engine,
+				  struct dgmm_mem *src, struct dgmm_mem *dst,
+				  u64 size, struct dma_resv *deps);
+	struct dma_fence *(*fill)(struct dgmm_copy_engine *engine,
+				  struct dgmm_mem *dst, u64 size, u8 value,
+				  struct dma_resv *deps);
+};
+
+/**
+ * struct dgmm_copy_engine - a DMA engine, embedded in the driver's own
+ * @funcs: its operations
+ */
+struct dgmm_copy_engine {
+	const struct dgmm_copy_engine_funcs *funcs;
+};
+
+#endif

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Moving a BO between placements: ttm_device_funcs.move.
+ *
+ *   from \ to   SYSTEM          GTT               VRAM
+ *   none        nothing         nothing (pages    clear on the engine
+ *                               come zeroed)
+ *   SYSTEM      -               nothing (pages    via GTT (multihop), or a
+ *                               get mapped)       clear if it holds no data
+ *   GTT         wait idle       -                 copy on the engine
+ *   VRAM        via GTT         copy on the       copy on the engine
+ *               (multihop)      engine            (e.g. into the visible window)
+ *
+ * Copies and clears are pipelined: the engine runs them after every fence of
+ * the BO's reservation object (which includes the move fence TTM attached
+ * for the new resource) and the move returns at once with the job's fence
+ * installed as DMA_RESV_USAGE_KERNEL. Whoever touches the BO next waits for
+ * it: CPU faults wait for KERNEL fences, later jobs depend on all fences.
+ */
+
+#include <linux/dma-fence.h>
+#include <drm/ttm/ttm_bo.h>
+#include <drm/ttm/ttm_tt.h>
+
+#include "dgmm_bo.h"
+#include "dgmm_mm.h"
+
+/* The backing store of @res as the engine reaches it. */
+static int mem_of(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
+		  struct ttm_resource *res, struct dgmm_mem *mem)
+{
+	if (res->mem_type == TTM_PL_VRAM)
+		return dgmm_vram_mgr_snapshot(&mm->vram, res, mem);
+
+	if (!tbo->ttm || !ttm_tt_is_populated(tbo->ttm))
+		return -EINVAL;
+	mem->kind = DGMM_MEM_PAGES;
+	mem->count = tbo->ttm->num_pages;
+	mem->pages = tbo->ttm->pages;
+	return 0;
+}
+
+static void account(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
+		    u32 from, u32 to)
+{
+	if (dgmm_bo_is_dgmm_bo(tbo))
+		to_dgmm_bo(tbo)->move_count++;
+	atomic64_inc(&mm->stats.moves);
+	atomic64_add(tbo->base.size, &mm->stats.bytes[from][to]);
+}
+
+/* A BO that holds no data yet lands in VRAM: zero the VRAM it got. */
+static int clear_into_vram(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
+			   struct ttm_resource *new_mem)
+{
+	struct dma_fence *fence;
+	struct dgmm_mem dst;
+	int err;
+
+	err = dgmm_vram_mgr_snapshot(&mm->vram, new_mem, &dst);
+	if (err)
+		return err;
+	fence = mm->engine->funcs->fill(mm->engine, &dst, tbo->base.size, 0,
+					tbo->base.resv);
+	if (IS_ERR(fence))
+		return PTR_ERR(fence);
+
+	/* TTM reserved a slot for this fence before calling move. */
+	dma_resv_add_fence(tbo->base.resv, fence, DMA_RESV_USAGE_KERNEL);
+	dma_fence_put(fence);
+	ttm_bo_move_null(tbo, new_mem);
+	atomic64_inc(&mm->stats.clears);
+	return 0;
+}
+
+static int copy_on_engine(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
+			  bool evict, struct ttm_resource *new_mem)
+{
+	struct dgmm_mem src, dst;
+	struct dma_fence *fence;
+	int err;
+
+	err = mem_of(mm, tbo, tbo->resource, &src);
+	if (err)
+		return err;
+	err = mem_of(mm, tbo, new_mem, &dst);
+	if (err) {
+		if (src.kind == DGMM_MEM_VRAM)
+			kfree(src.ranges);
+		return err;
+	}
+
+	fence = mm->engine->funcs->copy(mm->engine, &src, &dst, tbo->base.size,
+					tbo->base.resv);
+	if (IS_ERR(fence))
+		return PTR_ERR(fence);
+
+	/*
+	 * Pipelined: an evicted VRAM range is handed back at once and the
+	 * next user of it waits for this fence (the manager's move fence).
+	 */
+	err = ttm_bo_move_accel_cleanup(tbo, fence, evict, true, new_mem);
+	dma_fence_put(fence);
+	return err;
+}
+
+/**
+ * dgmm_bo_move - ttm_device_funcs.move
+ * @tbo: the BO, reserved
+ * @evict: the move is an eviction
+ * @ctx: the operation context
+ * @new_mem: the resource to move to
+ * @hop: where to go first when one step is not enough (NULL inside a hop)
+ *
+ * Return: 0, -EMULTIHOP with @hop filled in, or the error of the wait or of
+ * the engine; on error the BO keeps its old resource.
+ */
+int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
+		 struct ttm_operation_ctx *ctx, struct ttm_resource *new_mem,
+		 struct ttm_place *hop)
+{
+	struct dgmm_mm *mm = ttm_to_dgmm_mm(tbo->bdev);
+	struct ttm_resource *old = tbo->resource;
+	u32 from = old ? old->mem_type : TTM_PL_SYSTEM;
+	u32 to = new_mem->mem_type;
+	bool has_data;
+	int err = 0;
+
+	dma_resv_assert_held(tbo->base.resv);
+
+	/* A BO holds data once it has been in VRAM or its pages exist. */
+	has_data = old && (from == TTM_PL_VRAM ||
+			   (tbo->ttm && ttm_tt_is_populated(tbo->ttm)));
+
+	if (!has_data) {
+		if (to == TTM_PL_VRAM)
+			err = clear_into_vram(mm, tbo, new_mem);
+		else
+			ttm_bo_move_null(tbo, new_mem);	/* zeroed pages */
+		if (!err)
+			account(mm, tbo, from, to);
+		return err;
+	}
+
+	switch (from << 4 | to) {
+	case TTM_PL_SYSTEM << 4 | TTM_PL_TT:
+		/* TTM populated and DMA-mapped the pages already. */
+		ttm_bo_move_null(tbo, new_mem);
+		break;
+	case TTM_PL_TT << 4 | TTM_PL_SYSTEM:
+		/* The device must be done with the pages before they leave it. */
+		err = ttm_bo_wait_ctx(tbo, ctx);
+		if (err)
+			return err;
+		ttm_bo_move_null(tbo, new_mem);
+		break;
+	case TTM_PL_SYSTEM << 4 | TTM_PL_VRAM:
+	case TTM_PL_VRAM << 4 | TTM_PL_SYSTEM:
+		/* The engine reaches system pages only through GTT. */
+		if (!hop)
+			return -EINVAL;
+		*hop = (struct ttm_place){ .mem_type = TTM_PL_TT,
+					   .flags = TTM_PL_FLAG_TEMPORARY };
+		return -EMULTIHOP;
+	default:
+		err = copy_on_engine(mm, tbo, evict, new_mem);
+		if (err)
+			return err;
+		break;
+	}
+	account(mm, tbo, from, to);
+	return 0;
+}
