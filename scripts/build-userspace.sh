@@ -6,6 +6,8 @@ set -euo pipefail
 dgmm_kernel_paths
 
 bin=$DGMM_OUT/bin
+# Start empty: a failed build must not leave an older binary to be tested.
+rm -rf "$bin"
 mkdir -p "$bin"
 # -Wall as the kernel's own selftests build; -Wextra trips on the harness.
 CFLAGS=(-static -O2 -g -Wall -Werror -std=gnu11

@@ -7,6 +7,8 @@
  * dumb buffers as DRM users expect them.
  */
 
+#include <sys/wait.h>
+
 #include "kselftest_harness.h"
 #include "dgmm_util.h"
 
@@ -274,6 +276,108 @@ TEST_F(gem, wait)
 		EXPECT_EQ(0, dgmm_gem_wait(self->fd[i], handle, -1));
 		EXPECT_EQ(0, dgmm_gem_wait(self->fd[i], handle, 0));
 		EXPECT_EQ(0, dgmm_gem_close(self->fd[i], handle));
+	}
+}
+
+/*
+ * One process fills all the free memory of a domain with 0xff and exits;
+ * another then gets BOs there that must read as zero.
+ */
+static void fill_and_exit(int fd, __u32 domain, __u64 size)
+{
+	__u32 handle = 0;
+	__u8 *map;
+
+	if (dgmm_gem_create(fd, size, domain, domain, DRM_DGMM_GEM_CPU_ACCESS, &handle))
+		_exit(1);
+	map = dgmm_gem_mmap(fd, handle, size);
+	if (map == MAP_FAILED)
+		_exit(2);
+	memset(map, 0xff, size);
+	_exit(0);
+}
+
+TEST_F(gem, second_process_reads_zero)
+{
+	static const __u32 domains[] = { V, G };
+
+	for (int i = 0; i < self->n; i++) {
+		for (size_t d = 0; d < ARRAY_SIZE(domains); d++) {
+			struct drm_dgmm_query_regions *r = dgmm_query_regions(self->fd[i]);
+			int region = domains[d] == V ? DRM_DGMM_REGION_VRAM : DRM_DGMM_REGION_GTT;
+			__u64 size, b;
+			int status;
+			pid_t pid;
+			__u32 handle = 0;
+			__u8 *map;
+
+			ASSERT_NE(NULL, r);
+			/* CPU access keeps VRAM BOs in the window: use all of it. */
+			size = r->regions[region].cpu_visible_size - r->regions[region].used;
+			if (domains[d] == V)
+				size -= r->regions[region].cpu_visible_used;
+			size = (size / 2) & ~4095ull;
+			free(r);
+
+			pid = fork();
+			ASSERT_GE(pid, 0);
+			if (pid == 0)
+				fill_and_exit(self->fd[i], domains[d], size);
+			ASSERT_EQ(pid, waitpid(pid, &status, 0));
+			ASSERT_TRUE(WIFEXITED(status));
+			ASSERT_EQ(0, WEXITSTATUS(status));
+
+			/* Twice the child's size: all of its memory, whatever the order. */
+			ASSERT_EQ(0, dgmm_gem_create(self->fd[i], 2 * size, domains[d], domains[d],
+						     DRM_DGMM_GEM_CPU_ACCESS, &handle));
+			map = dgmm_gem_mmap(self->fd[i], handle, 2 * size);
+			ASSERT_NE(MAP_FAILED, map);
+			for (b = 0; b < 2 * size && !map[b]; b++)
+				;
+			EXPECT_EQ(2 * size, b) {
+				TH_LOG("domain %x: byte %llu is not zero", domains[d],
+				       (unsigned long long)b);
+			}
+			munmap(map, 2 * size);
+			dgmm_gem_close(self->fd[i], handle);
+		}
+	}
+}
+
+/* Debuggers (ptrace, /proc/pid/mem) read VRAM BOs, visible or not. */
+TEST_F(gem, proc_mem_reads_vram)
+{
+	const size_t size = 64 * 1024;
+
+	for (int i = 0; i < self->n; i++) {
+		struct drm_dgmm_gem_info info;
+		__u32 handle = 0, buf[4], *map, *writer;
+		int mem;
+
+		/* Written through a visible BO, then moved out of the window. */
+		ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, V, V | G, 0, &handle));
+		ASSERT_EQ(0, dgmm_gem_migrate(self->fd[i], handle, G));
+		writer = dgmm_gem_mmap(self->fd[i], handle, size);
+		ASSERT_NE(MAP_FAILED, writer);
+		for (int w = 0; w < 4; w++)
+			writer[1000 + w] = 0xc0de0000 + w;
+		munmap(writer, size);
+		ASSERT_EQ(0, dgmm_gem_migrate(self->fd[i], handle, V));
+
+		map = dgmm_gem_mmap(self->fd[i], handle, size);
+		ASSERT_NE(MAP_FAILED, map);
+		mem = open("/proc/self/mem", O_RDONLY);
+		ASSERT_GE(mem, 0);
+		ASSERT_EQ(sizeof(buf), pread(mem, buf, sizeof(buf), (off_t)(uintptr_t)&map[1000]));
+		close(mem);
+		for (int w = 0; w < 4; w++)
+			EXPECT_EQ(0xc0de0000 + w, buf[w]);
+
+		/* The read did not fault the BO into the window. */
+		ASSERT_EQ(0, dgmm_gem_info(self->fd[i], handle, &info));
+		EXPECT_EQ(V, info.domain);
+		munmap(map, size);
+		dgmm_gem_close(self->fd[i], handle);
 	}
 }
 
