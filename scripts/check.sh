@@ -38,5 +38,6 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" --vm-exit "$vm_rc" \
 	--expect kselftest:dgmm_query_test \
 	--expect kselftest:dgmm_gem_test \
 	--expect kselftest:dgmm_unbind_test \
+	--expect guest:debugfs \
 	--expect guest:lifecycle \
 	--require-kmemleak

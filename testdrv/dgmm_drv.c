@@ -50,6 +50,11 @@ static const struct drm_ioctl_desc dgmm_ioctls[] = {
 
 DEFINE_DRM_GEM_FOPS(dgmm_fops);
 
+static void dgmm_debugfs_init(struct drm_minor *minor)
+{
+	dgmm_mm_debugfs_init(&to_dgmm_device(minor->dev)->mm, minor->debugfs_root);
+}
+
 static const struct drm_driver dgmm_drm_driver = {
 	.driver_features = DRIVER_GEM | DRIVER_RENDER,
 	.ioctls = dgmm_ioctls,
@@ -57,6 +62,7 @@ static const struct drm_driver dgmm_drm_driver = {
 	.fops = &dgmm_fops,
 	.dumb_create = dgmm_dumb_create,
 	.dumb_map_offset = drm_gem_ttm_dumb_map_offset,
+	.debugfs_init = dgmm_debugfs_init,
 	.name = DGMM_DRIVER_NAME,
 	.desc = "TTM memory manager for a simulated discrete device",
 	.major = 0,

@@ -16,7 +16,9 @@ struct dgmm_mm;
  * @req: where its creator asked it to live (size, domains, flags)
  * @placement: the placement built from @req, kept for revalidation
  * @move_count: moves so far (placement changes, the first one included);
- *		protected by the reservation
+ *		protected by the reservation, as are the two below
+ * @last_move_from: TTM_PL_* the last move left (valid once @move_count > 0)
+ * @last_move_to: TTM_PL_* the last move went to
  * @link: entry in the memory manager's BO list, under dgmm_mm.bo_lock
  */
 struct dgmm_bo {
@@ -25,6 +27,8 @@ struct dgmm_bo {
 	struct dgmm_placement_request req;
 	struct dgmm_placement placement;
 	u64 move_count;
+	u32 last_move_from;
+	u32 last_move_to;
 	struct list_head link;
 };
 

@@ -13,6 +13,7 @@
 #include "dgmm_gtt_mgr.h"
 #include "dgmm_vram_mgr.h"
 
+struct dentry;
 struct drm_device;
 
 /**
@@ -90,6 +91,7 @@ int dgmm_mm_init(struct dgmm_mm *mm, const struct dgmm_mm_config *cfg);
 void dgmm_mm_fini(struct dgmm_mm *mm);
 void dgmm_mm_region_usage(struct dgmm_mm *mm, u32 mem_type,
 			  struct dgmm_region_usage *usage);
+void dgmm_mm_debugfs_init(struct dgmm_mm *mm, struct dentry *root);
 
 static inline struct dgmm_mm *ttm_to_dgmm_mm(struct ttm_device *bdev)
 {

@@ -43,8 +43,13 @@ static int mem_of(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 static void account(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 		    u32 from, u32 to)
 {
-	if (dgmm_bo_is_dgmm_bo(tbo))
-		to_dgmm_bo(tbo)->move_count++;
+	if (dgmm_bo_is_dgmm_bo(tbo)) {
+		struct dgmm_bo *bo = to_dgmm_bo(tbo);
+
+		bo->move_count++;
+		bo->last_move_from = from;
+		bo->last_move_to = to;
+	}
 	atomic64_inc(&mm->stats.moves);
 	atomic64_add(tbo->base.size, &mm->stats.bytes[from][to]);
 }

@@ -45,6 +45,22 @@ kunit_run() { # module suites...
 	rmmod "$mod"
 }
 
+# debugfs of each device (its PCI-named directory; the minors' ones are the
+# same files), after the KUnit suites have moved BOs around.
+debugfs_checks() {
+	echo "TAP version 13"
+	dirs=$(grep -l '^dgmm ' /sys/kernel/debug/dri/0000:*/name 2>/dev/null | xargs -n1 dirname)
+	echo "1..$((1 + 5 * $(echo "$dirs" | wc -w)))"
+	[ -n "$dirs" ]; tap_ok $? "dgmm debugfs directories exist"
+	for d in $dirs; do
+		for f in vram_mm gtt_mm system_mm bos; do
+			cat "$d/$f" >/dev/null; tap_ok $? "$d/$f reads"
+		done
+		moves=$(sed -n 's/^moves: //p' "$d/stats")
+		[ "${moves:-0}" -gt 0 ]; tap_ok $? "$d/stats counts moves ($moves)"
+	done
+}
+
 lifecycle_checks() {
 	echo "TAP version 13"
 	echo "1..8"
@@ -71,6 +87,8 @@ echo 1 >/proc/sys/kernel/hung_task_panic 2>/dev/null
 
 section guest load load_checks
 kunit_run dgmm_test dgmm_placement dgmm_vram_mgr dgmm_gtt_mgr dgmm_bo
+t=0
+section guest debugfs debugfs_checks
 export DGMM_EXPECT_DEVICES=$expect
 for t_bin in /dgmm/bin/*_test; do
 	section kselftest "$(basename "$t_bin")" "$t_bin"
