@@ -35,6 +35,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" --vm-exit "$vm_rc" \
 	--expect kunit:dgmm_vram_mgr \
 	--expect kunit:dgmm_gtt_mgr \
 	--expect kunit:dgmm_bo \
+	--expect kunit:dgmm_engine \
 	--expect kselftest:dgmm_query_test \
 	--expect kselftest:dgmm_gem_test \
 	--expect kselftest:dgmm_unbind_test \

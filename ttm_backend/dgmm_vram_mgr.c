@@ -324,6 +324,7 @@ int dgmm_vram_mgr_snapshot(struct dgmm_vram_mgr *mgr, struct ttm_resource *res,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dgmm_vram_mgr_snapshot);
 
 /**
  * dgmm_vram_mgr_offset - where a byte of a resource lies in VRAM

@@ -86,7 +86,7 @@ echo 1 >/proc/sys/kernel/hung_task_panic 2>/dev/null
 [ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
 
 section guest load load_checks
-kunit_run dgmm_test dgmm_placement dgmm_vram_mgr dgmm_gtt_mgr dgmm_bo
+kunit_run dgmm_test dgmm_placement dgmm_vram_mgr dgmm_gtt_mgr dgmm_bo dgmm_engine
 t=0
 section guest debugfs debugfs_checks
 export DGMM_EXPECT_DEVICES=$expect
