@@ -7,6 +7,7 @@
 #   make check    static checks, then KUnit and selftests in the VM; the last
 #                 line is "N passed, N failed, N skipped"
 #   make demo     boot the VM and show both devices and their memory
+#   make bench    boot the VM with bochs too and print benchmark figures
 #   make shell    boot the VM with dgmm loaded and an interactive shell
 #   make vm RUN=script [EXTRA=dir]
 #                 boot the VM, copy EXTRA to /extra, run the script there
@@ -24,7 +25,7 @@
 SHELL := /bin/bash
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all check demo shell vm module deps kernel userspace clean
+.PHONY: all check demo shell vm bench module deps kernel userspace clean
 
 all: module
 
@@ -46,6 +47,9 @@ check:
 
 demo: module userspace
 	@$(SCRIPTS)/run-vm.sh --mode demo --timeout 300
+
+bench: module userspace
+	@$(SCRIPTS)/run-vm.sh --mode bench --timeout 1800
 
 shell: module userspace
 	@$(SCRIPTS)/run-vm.sh --mode shell

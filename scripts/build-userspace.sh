@@ -24,3 +24,4 @@ for src in "$DGMM_ROOT"/selftests/uapi/*_test.c; do
 	build "$(basename "$src" .c)" "$src"
 done
 build dgmm-info "$DGMM_ROOT/tools/dgmm_info.c"
+build dgmm-bench "$DGMM_ROOT/tools/dgmm_bench.c"

@@ -109,7 +109,7 @@ static inline struct drm_dgmm_query_regions *dgmm_query_regions(int fd)
 	return r;
 }
 
-/* DRM_IOCTL_DGMM_GEM_CREATE; returns 0 or -errno. */
+/* DRM_IOCTL_DGMM_GEM_CREATE; returns 0 or -errno (and leaves *handle alone). */
 static inline int dgmm_gem_create(int fd, __u64 size, __u32 preferred, __u32 allowed,
 				  __u32 flags, __u32 *handle)
 {
