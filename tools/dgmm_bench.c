@@ -195,7 +195,7 @@ int main(void)
 	printf("# migration bandwidth (MiB/s) against memcpy in the same run\n");
 	printf("%-8s %10s %12s %7s %12s %7s\n", "size", "memcpy", "VRAM->GTT", "ratio",
 	       "GTT->VRAM", "ratio");
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		double base = memcpy_mibs(sizes[i]);
 		double down = migrate_mibs(fd, sizes[i], DRM_DGMM_DOMAIN_VRAM, DRM_DGMM_DOMAIN_GTT);
 		double up = migrate_mibs(fd, sizes[i], DRM_DGMM_DOMAIN_GTT, DRM_DGMM_DOMAIN_VRAM);

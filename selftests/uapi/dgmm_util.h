@@ -19,6 +19,10 @@
 #include <drm/drm.h>
 #include <drm/dgmm_drm.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define DGMM_MAX_DEVICES 8
 #define DGMM_FIRST_RENDER_MINOR 128
 #define DGMM_LAST_RENDER_MINOR 191
