@@ -19,24 +19,6 @@
 #define G DGMM_DOMAIN_GTT
 #define V DGMM_DOMAIN_VRAM
 
-static void bo_release(void *bo)
-{
-	dgmm_bo_put(bo);
-}
-
-static struct dgmm_bo *bo_create(struct kunit *test, struct dgmm_device *ddev, u64 size,
-				 u32 preferred, u32 allowed, u32 flags)
-{
-	struct dgmm_placement_request req = {
-		.size = size, .preferred = preferred, .allowed = allowed, .flags = flags,
-	};
-	struct dgmm_bo *bo = dgmm_bo_create(&ddev->mm, &req, NULL);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, bo);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, bo_release, bo));
-	return bo;
-}
-
 /*
  * Takes the BO's lock and waits for every pending move and clear.
  * Nothing may assert while the lock is held: an aborted test case would
@@ -177,7 +159,7 @@ static void bo_create_zeroed(struct kunit *test)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(domains); i++) {
-		struct dgmm_bo *bo = bo_create(test, ddev, SZ_1M + PAGE_SIZE,
+		struct dgmm_bo *bo = dgmm_kunit_bo_create(test, ddev, SZ_1M + PAGE_SIZE,
 					       domains[i], domains[i], 0);
 
 		KUNIT_EXPECT_EQ(test, domain_of(test, bo), domains[i]);
@@ -195,7 +177,7 @@ static void bo_six_transitions(struct kunit *test)
 	unsigned int i;
 	u64 moves;
 
-	bo = bo_create(test, ddev, SZ_4M + 3 * PAGE_SIZE, V, V | G | S, 0);
+	bo = dgmm_kunit_bo_create(test, ddev, SZ_4M + 3 * PAGE_SIZE, V, V | G | S, 0);
 	KUNIT_ASSERT_EQ(test, domain_of(test, bo), V);
 	bo_pattern(test, bo, 0x5eed, false);
 	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
@@ -215,7 +197,7 @@ static void bo_six_transitions(struct kunit *test)
 static void bo_migrate_rejects(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
-	struct dgmm_bo *bo = bo_create(test, ddev, SZ_64K, G, G | S, 0);
+	struct dgmm_bo *bo = dgmm_kunit_bo_create(test, ddev, SZ_64K, G, G | S, 0);
 	const char *why = NULL;
 
 	KUNIT_EXPECT_EQ(test, dgmm_bo_migrate(bo, V, &why), -EINVAL);
@@ -236,10 +218,10 @@ static void bo_vram_cleared_on_reuse(struct kunit *test)
 	for (i = 0; i < 2; i++) {
 		dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
 		/* Take all free VRAM so the second BO must reuse the first's. */
-		bo = bo_create(test, ddev, u.size - u.used, V, V, 0);
+		bo = dgmm_kunit_bo_create(test, ddev, u.size - u.used, V, V, 0);
 		expect_zero(test, bo);
 		bo_pattern(test, bo, 0xdead, false);
-		kunit_release_action(test, bo_release, bo);
+		kunit_release_action(test, dgmm_kunit_bo_release, bo);
 	}
 }
 
@@ -284,7 +266,7 @@ static void bo_evict_oversubscribed(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, bos);
 
 	for (i = 0; i < n; i++) {
-		bos[i] = bo_create(test, ddev, size, V, V | G, 0);
+		bos[i] = dgmm_kunit_bo_create(test, ddev, size, V, V | G, 0);
 		bo_stamp(test, bos[i], i, false);
 	}
 	for (i = 0; i < n; i++) {

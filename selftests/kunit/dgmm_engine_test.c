@@ -46,20 +46,11 @@ static struct dma_fence *test_fence(struct kunit *test)
 	return &f->base;
 }
 
-static void bo_release(void *bo)
-{
-	dgmm_bo_put(bo);
-}
-
 static struct dgmm_bo *vram_bo(struct kunit *test, struct dgmm_device *ddev)
 {
-	struct dgmm_placement_request req = {
-		.size = SZ_64K, .preferred = DGMM_DOMAIN_VRAM, .allowed = DGMM_DOMAIN_VRAM,
-	};
-	struct dgmm_bo *bo = dgmm_bo_create(&ddev->mm, &req, NULL);
+	struct dgmm_bo *bo = dgmm_kunit_bo_create(test, ddev, SZ_64K, DGMM_DOMAIN_VRAM,
+						  DGMM_DOMAIN_VRAM, 0);
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, bo);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, bo_release, bo));
 	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_wait(bo, -1));
 	return bo;
 }

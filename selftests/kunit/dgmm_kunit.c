@@ -8,6 +8,7 @@
 #include <kunit/test.h>
 #include <drm/drm_gem.h>
 
+#include "ttm_backend/dgmm_bo.h"
 #include "dgmm_kunit.h"
 
 #define DGMM_KUNIT_MAX_DEVICES 8
@@ -111,6 +112,41 @@ void dgmm_kunit_free(struct dgmm_kunit_alloc *a)
 {
 	if (a->res)
 		ttm_resource_free(&a->bo, &a->res);
+}
+
+/**
+ * dgmm_kunit_bo_release - the test action that drops a BO of dgmm_kunit_bo_create()
+ * @bo: the BO
+ *
+ * kunit_release_action(test, dgmm_kunit_bo_release, bo) drops it early.
+ */
+void dgmm_kunit_bo_release(void *bo)
+{
+	dgmm_bo_put(bo);
+}
+
+/**
+ * dgmm_kunit_bo_create - create a real BO for the test
+ * @test: the test, which drops the BO when it ends
+ * @ddev: the device
+ * @size: bytes, a multiple of PAGE_SIZE
+ * @preferred: DGMM_DOMAIN_* it should be in
+ * @allowed: DGMM_DOMAIN_* it may be in
+ * @flags: DGMM_PLACE_*
+ *
+ * Return: the BO (the test fails if it cannot be created).
+ */
+struct dgmm_bo *dgmm_kunit_bo_create(struct kunit *test, struct dgmm_device *ddev,
+				     u64 size, u32 preferred, u32 allowed, u32 flags)
+{
+	struct dgmm_placement_request req = {
+		.size = size, .preferred = preferred, .allowed = allowed, .flags = flags,
+	};
+	struct dgmm_bo *bo = dgmm_bo_create(&ddev->mm, &req, NULL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, bo);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, dgmm_kunit_bo_release, bo));
+	return bo;
 }
 
 MODULE_DESCRIPTION("KUnit suites for dgmm, run against the probed devices");

@@ -27,4 +27,9 @@ struct dgmm_kunit_alloc *dgmm_kunit_alloc(struct kunit *test,
 					  const struct ttm_place *place);
 void dgmm_kunit_free(struct dgmm_kunit_alloc *a);
 
+struct dgmm_bo;
+void dgmm_kunit_bo_release(void *bo);
+struct dgmm_bo *dgmm_kunit_bo_create(struct kunit *test, struct dgmm_device *ddev,
+				     u64 size, u32 preferred, u32 allowed, u32 flags);
+
 #endif
