@@ -189,7 +189,9 @@ struct drm_dgmm_gem_create {
  * Used with DRM_IOCTL_DGMM_GEM_MMAP_OFFSET. mmap() the render node at
  * @offset. A mapping of a BO in VRAM is write-combined, as is one in GTT;
  * touching one in CPU-invisible VRAM first moves the BO where the CPU can
- * reach it. The mapping stays valid after the handle is closed.
+ * reach it (a BO allowed only in VRAM and bigger than the window cannot be
+ * mapped: touching it raises SIGBUS). The mapping stays valid after the
+ * handle is closed.
  *
  * Errors: -EINVAL for non-zero @flags or @pad, -ENOENT for a bad handle.
  */
