@@ -10,6 +10,7 @@ PACKAGES=(
 	sparse							# make check: C=2
 	qemu-system-x86 busybox-static cpio kmod xz-utils	# the test VM
 	python3							# log checker
+	git							# static checks list the tracked sources
 )
 
 missing=()
