@@ -230,12 +230,8 @@ static void job_release_deps(struct dgmm_engine_job *job)
 
 static void job_free_ranges(struct dgmm_engine_job *job)
 {
-	if (job->src.kind == DGMM_MEM_VRAM)
-		kfree(job->src.ranges);
-	if (job->dst.kind == DGMM_MEM_VRAM)
-		kfree(job->dst.ranges);
-	job->src.ranges = NULL;
-	job->dst.ranges = NULL;
+	dgmm_mem_release(&job->src);
+	dgmm_mem_release(&job->dst);
 }
 
 /* Signals the job's fence with @err (0 for success) and drops the queue's reference. */
@@ -378,10 +374,9 @@ static struct dgmm_engine_job *job_alloc(enum dgmm_job_op op, u64 size,
 	BUILD_BUG_ON(offsetof(struct dgmm_engine_job, fence) != 0);
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job) {
-		if (src && src->kind == DGMM_MEM_VRAM)
-			kfree(src->ranges);
-		if (dst->kind == DGMM_MEM_VRAM)
-			kfree(dst->ranges);
+		if (src)
+			dgmm_mem_release(src);
+		dgmm_mem_release(dst);
 		return NULL;
 	}
 	job->op = op;

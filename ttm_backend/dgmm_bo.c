@@ -58,7 +58,7 @@ static vm_fault_t dgmm_bo_fault_reserve_notify(struct dgmm_bo *bo)
 	int err;
 
 	dgmm_bo_assert_held(bo);
-	if (res && (res->mem_type != TTM_PL_VRAM || dgmm_vram_mgr_visible(res)))
+	if (res && dgmm_mm_res_cpu_visible(res))
 		return 0;
 	if (bo->tbo.pin_count)
 		return VM_FAULT_SIGBUS;
@@ -239,11 +239,10 @@ int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state)
 		.pin_count = bo->tbo.pin_count,
 		.move_count = bo->move_count,
 	};
-	if (res && res->mem_type == TTM_PL_VRAM) {
-		state->cpu_visible = dgmm_vram_mgr_visible(res);
-		state->contiguous = res->placement & TTM_PL_FLAG_CONTIGUOUS;
-	} else if (res) {
-		state->cpu_visible = true;
+	if (res) {
+		state->cpu_visible = dgmm_mm_res_cpu_visible(res);
+		state->contiguous = res->mem_type == TTM_PL_VRAM &&
+				    (res->placement & TTM_PL_FLAG_CONTIGUOUS);
 	}
 	ttm_bo_unreserve(&bo->tbo);
 	return 0;

@@ -10,6 +10,7 @@
 #ifndef _DGMM_COPY_H_
 #define _DGMM_COPY_H_
 
+#include <linux/slab.h>
 #include <linux/types.h>
 
 struct dma_fence;
@@ -54,6 +55,17 @@ struct dgmm_mem {
 		struct page **pages;
 	};
 };
+
+/**
+ * dgmm_mem_release - free what a struct dgmm_mem owns (its VRAM ranges)
+ * @mem: the backing store description; its page array is borrowed, not owned
+ */
+static inline void dgmm_mem_release(struct dgmm_mem *mem)
+{
+	if (mem->kind == DGMM_MEM_VRAM)
+		kfree(mem->ranges);
+	mem->ranges = NULL;
+}
 
 struct dgmm_copy_engine;
 

@@ -43,8 +43,7 @@ static int bos_show(struct seq_file *m, void *unused)
 		res = bo->tbo.resource;
 		seq_printf(m, "%10zu  %-6s  %-7s  %#9x %#7x %#5x %4u %6llu  ",
 			   bo->tbo.base.size, res ? name_of(res->mem_type) : "none",
-			   !res ? "-" : res->mem_type != TTM_PL_VRAM ? "yes" :
-			   dgmm_vram_mgr_visible(res) ? "yes" : "no",
+			   !res ? "-" : dgmm_mm_res_cpu_visible(res) ? "yes" : "no",
 			   bo->req.preferred, bo->req.allowed, bo->req.flags,
 			   bo->tbo.pin_count, bo->move_count);
 		if (bo->move_count)

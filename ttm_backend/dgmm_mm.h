@@ -7,6 +7,7 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <drm/ttm/ttm_device.h>
+#include <drm/ttm/ttm_placement.h>
 
 #include "placement/dgmm_placement.h"
 #include "dgmm_copy.h"
@@ -92,6 +93,12 @@ void dgmm_mm_fini(struct dgmm_mm *mm);
 void dgmm_mm_region_usage(struct dgmm_mm *mm, u32 mem_type,
 			  struct dgmm_region_usage *usage);
 void dgmm_mm_debugfs_init(struct dgmm_mm *mm, struct dentry *root);
+
+/* Can the CPU reach every byte of @res where it is? */
+static inline bool dgmm_mm_res_cpu_visible(struct ttm_resource *res)
+{
+	return res->mem_type != TTM_PL_VRAM || dgmm_vram_mgr_visible(res);
+}
 
 static inline struct dgmm_mm *ttm_to_dgmm_mm(struct ttm_device *bdev)
 {

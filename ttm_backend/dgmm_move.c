@@ -90,8 +90,7 @@ static int copy_on_engine(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 		return err;
 	err = mem_of(mm, tbo, new_mem, &dst);
 	if (err) {
-		if (src.kind == DGMM_MEM_VRAM)
-			kfree(src.ranges);
+		dgmm_mem_release(&src);
 		return err;
 	}
 

@@ -76,7 +76,7 @@ static struct dma_fence *submit_fill(struct kunit *test, struct dgmm_bo *bo, u8 
 			dma_resv_add_fence(resv, dep, DMA_RESV_USAGE_KERNEL);
 	}
 	if (err) {
-		kfree(mem.ranges);	/* NULL if the snapshot failed */
+		dgmm_mem_release(&mem);	/* nothing if the snapshot failed */
 		dma_resv_unlock(resv);
 		KUNIT_ASSERT_EQ(test, err, 0);
 	}

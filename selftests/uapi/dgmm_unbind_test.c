@@ -14,12 +14,11 @@
 
 #define DRIVER_DIR "/sys/bus/pci/drivers/dgmm"
 
-static int write_sysfs(const char *file, const char *value)
+/* Writes @value to the file at @path; returns 0 or -errno. */
+static int write_file(const char *path, const char *value)
 {
-	char path[PATH_MAX];
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), DRIVER_DIR "/%s", file);
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
@@ -27,6 +26,14 @@ static int write_sysfs(const char *file, const char *value)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+static int write_sysfs(const char *file, const char *value)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), DRIVER_DIR "/%s", file);
+	return write_file(path, value);
 }
 
 static bool is_bound(const char *pci)
@@ -40,16 +47,9 @@ static bool is_bound(const char *pci)
 static int set_engine_mbps(unsigned int mbps)
 {
 	char v[16];
-	int fd, ret = 0;
 
-	fd = open("/sys/module/dgmm/parameters/engine_mbps", O_WRONLY);
-	if (fd < 0)
-		return -errno;
 	snprintf(v, sizeof(v), "%u", mbps);
-	if (write(fd, v, strlen(v)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return write_file("/sys/module/dgmm/parameters/engine_mbps", v);
 }
 
 FIXTURE(unbind) {
