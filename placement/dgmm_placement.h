@@ -59,9 +59,12 @@ struct dgmm_placement {
 	struct ttm_place places[DGMM_MAX_PLACES];
 };
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Static without KUnit (VISIBLE_IF_KUNIT): the tests' view of the checks. */
 int dgmm_placement_check(const struct dgmm_placement_request *req,
 			 const struct dgmm_placement_limits *lim,
 			 const char **why);
+#endif
 int dgmm_placement_from_request(struct dgmm_placement *p,
 				const struct dgmm_placement_request *req,
 				const struct dgmm_placement_limits *lim,

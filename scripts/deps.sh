@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PACKAGES=(
-	build-essential bc bison flex libelf-dev libssl-dev	# kernel build
+	build-essential bc bison flex libelf-dev libssl-dev rsync	# kernel build (rsync: headers_install)
 	linux-source-6.12					# the kernel
 	sparse							# make check: C=2
 	qemu-system-x86 busybox-static cpio kmod xz-utils	# the test VM

@@ -35,7 +35,7 @@ module_param(vram_visible_mb, uint, 0444);
 MODULE_PARM_DESC(vram_visible_mb,
 		 "CPU-visible part of each device's VRAM, in MiB, from its start (default 0: all of it)");
 
-/* Probed devices, for dgmm_device_get(). */
+/* Probed devices, for dgmm_device_get() (KUnit). */
 static LIST_HEAD(dgmm_devices);
 static DEFINE_MUTEX(dgmm_devices_lock);
 
@@ -198,6 +198,7 @@ static void dgmm_pci_remove(struct pci_dev *pdev)
 	dgmm_engine_unplug(&ddev->engine);
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
 /**
  * dgmm_device_get - take a reference on the index-th probed device
  * @index: 0 for the first device bound, 1 for the second, ...
@@ -205,7 +206,7 @@ static void dgmm_pci_remove(struct pci_dev *pdev)
  * Return: the device, or NULL if fewer devices are bound. Release it with
  * dgmm_device_put().
  */
-VISIBLE_IF_KUNIT struct dgmm_device *dgmm_device_get(unsigned int index)
+struct dgmm_device *dgmm_device_get(unsigned int index)
 {
 	struct dgmm_device *ddev, *found = NULL;
 
@@ -226,11 +227,12 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_device_get);
  * dgmm_device_put - drop a reference taken by dgmm_device_get()
  * @ddev: the device
  */
-VISIBLE_IF_KUNIT void dgmm_device_put(struct dgmm_device *ddev)
+void dgmm_device_put(struct dgmm_device *ddev)
 {
 	drm_dev_put(&ddev->drm);
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_device_put);
+#endif
 
 static const struct pci_device_id dgmm_pci_ids[] = {
 	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },	/* ivshmem */

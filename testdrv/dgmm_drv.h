@@ -51,8 +51,10 @@ int dgmm_gem_migrate_ioctl(struct drm_device *drm, void *data, struct drm_file *
 int dgmm_dumb_create(struct drm_file *file, struct drm_device *drm,
 		     struct drm_mode_create_dumb *args);
 
+#if IS_ENABLED(CONFIG_KUNIT)
 /* For the KUnit suites, which run against the probed devices. */
 struct dgmm_device *dgmm_device_get(unsigned int index);
 void dgmm_device_put(struct dgmm_device *ddev);
+#endif
 
 #endif
