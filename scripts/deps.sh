@@ -1,17 +1,32 @@
 #!/bin/bash
 # Install the Debian packages dgmm needs, if any is missing. Needs root for
 # that; without root it prints the one command to run and stops.
+#   deps.sh          install what is missing
+#   deps.sh --list   print the package list (the static checks read it)
+#
+# Every program the scripts, the kernel build and the module builds run must
+# come from one of these packages (or what they depend on) or from Debian's
+# essential base: scripts/check-programs.py checks it in 'make check'.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PACKAGES=(
-	build-essential bc bison flex libelf-dev libssl-dev rsync	# kernel build (rsync: headers_install)
+	build-essential bc bison flex libelf-dev libssl-dev	# kernel build
+	rsync							# headers_install
 	linux-source-6.12					# the kernel
+	pahole							# BTF of modules for Debian's kernel
+	pkgconf							# the kernel build asks it for libelf, openssl
 	sparse							# make check: C=2
+	strace							# records what the builds run
 	qemu-system-x86 busybox-static cpio kmod xz-utils	# the test VM
 	python3							# log checker
 	git							# static checks list the tracked sources
 )
+
+if [ "${1:-}" = --list ]; then
+	echo "${PACKAGES[*]}"
+	exit 0
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
