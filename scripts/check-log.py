@@ -132,7 +132,7 @@ def kernel_problems(lines, sections):
                 problems.append(f"{what}: {text.strip()}")
                 break
     for s in sections:
-        if s.kind == "kmemleak":
+        if s.kind.endswith("kmemleak"):
             leaks = [l for l in s.lines if l.startswith("unreferenced object")]
             if leaks:
                 problems.append(f"kmemleak: {len(leaks)} unreferenced objects, "
@@ -140,23 +140,54 @@ def kernel_problems(lines, sections):
     return problems
 
 
+def judge_log(path, label, vm_exit, require_kmemleak):
+    """Sections of one VM log, and the problems of the log as a whole."""
+    with open(path, errors="replace") as f:
+        lines = f.readlines()
+    sections, done = parse(lines)
+    problems = []
+    where = f"{label} guest" if label else "guest"
+    if vm_exit == 124:
+        problems.append(f"{where} timed out and was killed")
+    if not done:
+        problems.append(f"{where} did not finish (no DGMM-DONE): hang, panic or crash")
+    if require_kmemleak and not any(s.kind == "kmemleak" for s in sections):
+        problems.append(f"{where}: no kmemleak scan was reported")
+    for problem in kernel_problems(lines, sections):
+        problems.append(f"{label}: {problem}" if label else problem)
+    if label:
+        for s in sections:
+            s.kind = f"{label}/{s.kind}"
+    return sections, problems
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("log", help="serial log of the test VM")
+    ap.add_argument("logs", nargs="+", metavar="[LABEL=]LOG",
+                    help="serial log of a test VM; the sections of a labelled "
+                         "log are named LABEL/KIND:NAME")
     ap.add_argument("--expect", action="append", default=[],
                     metavar="KIND:NAME", help="a section that must report tests")
     ap.add_argument("--tap", action="append", default=[],
                     metavar="KIND:NAME=FILE",
                     help="also count the TAP results in FILE, as section KIND:NAME")
-    ap.add_argument("--vm-exit", type=int, default=0,
-                    help="exit code of the VM runner (124: killed on timeout)")
-    ap.add_argument("--require-kmemleak", action="store_true",
-                    help="fail if the guest did not report a kmemleak scan")
+    ap.add_argument("--vm-exit", action="append", default=[], metavar="[LABEL=]CODE",
+                    help="exit code of the VM runner of a log (124: killed on timeout)")
+    ap.add_argument("--require-kmemleak", action="append", default=[],
+                    metavar="LABEL", const="", nargs="?",
+                    help="fail if the log (unlabelled without LABEL) has no kmemleak scan")
     args = ap.parse_args()
 
-    with open(args.log, errors="replace") as f:
-        lines = f.readlines()
-    sections, done = parse(lines)
+    exits = {}
+    for spec in args.vm_exit:
+        label, _, code = spec.rpartition("=")
+        exits[label] = int(code)
+    sections, log_problems = [], []
+    for spec in args.logs:
+        label, _, path = spec.rpartition("=")
+        s, p = judge_log(path, label, exits.get(label, 0), label in args.require_kmemleak)
+        sections += s
+        log_problems += p
     for spec in args.tap:
         label, _, path = spec.partition("=")
         kind, _, name = label.partition(":")
@@ -170,7 +201,7 @@ def main():
     failures = []
 
     for s in sections:
-        if s.kind == "kmemleak":
+        if s.kind.endswith("kmemleak"):
             continue
         label = f"{s.kind}:{s.name}"
         leaves = s.results()
@@ -202,19 +233,8 @@ def main():
             failed += 1
             failures.append(f"{want}: expected, but it ran no test")
 
-    if args.vm_exit == 124:
-        failed += 1
-        failures.append("guest timed out and was killed")
-    if not done:
-        failed += 1
-        failures.append("guest did not finish (no DGMM-DONE): hang, panic or crash")
-    if args.require_kmemleak and not any(s.kind == "kmemleak" for s in sections):
-        failed += 1
-        failures.append("no kmemleak scan was reported")
-
-    for problem in kernel_problems(lines, sections):
-        failed += 1
-        failures.append(problem)
+    failed += len(log_problems)
+    failures += log_problems
 
     for f in failures:
         print(f"FAIL {f}")

@@ -1,12 +1,15 @@
 #!/bin/bash
 # make check: install what is missing, build the kernel once, build and
-# statically check dgmm, boot the VM with the tests, judge the log.
+# statically check dgmm, boot the VM with the tests on the project's debug
+# kernel, then again on Debian's own kernel, and judge both logs.
 # The last line printed is "N passed, N failed, N skipped".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+export DGMM_FLAVOUR=check
 "$DGMM_ROOT/scripts/deps.sh"
 "$DGMM_ROOT/scripts/build-kernel.sh"
+"$DGMM_ROOT/scripts/fetch-distro-kernel.sh"
 mkdir -p "$DGMM_OUT"
 
 say "building dgmm and running static checks"
@@ -14,20 +17,29 @@ static_rc=0
 "$DGMM_ROOT/scripts/static-checks.sh" >"$DGMM_OUT/static.tap" || static_rc=$?
 grep -E "^(not )?ok " "$DGMM_OUT/static.tap" | sed 's/^/  /' >&2
 
+# The tests run with part of VRAM CPU-invisible, as on a small-BAR board.
+export DGMM_ARGS=${DGMM_ARGS:-vram_visible_mb=64}
 log=$DGMM_OUT/vm-check.log
-vm_rc=0
+distro_log=$DGMM_OUT/vm-distro.log
+vm_rc=0 distro_rc=0
+: >"$log"
+: >"$distro_log"
 if [ -f "$DGMM_ROOT/dgmm.ko" ] && [ -x "$DGMM_OUT/bin/dgmm-info" ]; then
-	# The tests run with part of VRAM CPU-invisible, as on a small-BAR board.
-	DGMM_ARGS=${DGMM_ARGS:-vram_visible_mb=64} \
-		"$DGMM_ROOT/scripts/run-vm.sh" --mode check --log "$log" \
+	"$DGMM_ROOT/scripts/run-vm.sh" --mode check --log "$log" \
 		--timeout "${DGMM_VM_TIMEOUT:-900}" >/dev/null || vm_rc=$?
 else
 	say "build failed: not booting the VM"
-	: >"$log"
+fi
+if [ -f "$(dgmm_module_dir distro)/dgmm.ko" ] && [ -x "$DGMM_OUT/bin/dgmm-info" ]; then
+	"$DGMM_ROOT/scripts/run-vm.sh" --mode distro --log "$distro_log" \
+		--timeout "${DGMM_VM_TIMEOUT:-900}" >/dev/null || distro_rc=$?
+else
+	say "build against Debian's headers failed: not booting Debian's kernel"
 fi
 
 say "results"
-python3 "$DGMM_ROOT/scripts/check-log.py" "$log" --vm-exit "$vm_rc" \
+python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
+	--vm-exit "$vm_rc" --vm-exit "distro=$distro_rc" \
 	--tap "static:checks=$DGMM_OUT/static.tap" \
 	--expect static:checks \
 	--expect guest:load \
@@ -41,4 +53,9 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" --vm-exit "$vm_rc" \
 	--expect kselftest:dgmm_unbind_test \
 	--expect guest:debugfs \
 	--expect guest:lifecycle \
+	--expect distro/guest:load \
+	--expect distro/kselftest:dgmm_query_test \
+	--expect distro/kselftest:dgmm_gem_test \
+	--expect distro/kselftest:dgmm_unbind_test \
+	--expect distro/guest:lifecycle \
 	--require-kmemleak

@@ -2,28 +2,73 @@
 # Pack the test VM's initramfs: busybox, the kernel's modules with dgmm.ko and
 # dgmm_test.ko added, the userspace tests, the guest scripts and, optionally,
 # a user's directory and script.
-#   mkinitramfs.sh OUTPUT [EXTRA_DIR] [RUN_SCRIPT]
+#   mkinitramfs.sh [--kernel check|bench|distro] OUTPUT [EXTRA_DIR] [RUN_SCRIPT]
+# check and bench are the project's kernels (every module of theirs goes in);
+# distro is Debian's own kernel, of which only the modules dgmm needs go in.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-dgmm_kernel_paths
 
+kernel=check
+if [ "${1:-}" = --kernel ]; then
+	kernel=$2
+	shift 2
+fi
 out=$1 extra=${2:-} run=${3:-}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,dgmm/bin,extra,lib/modules}
+# Processes that drop root must still reach /dev, /proc and /sys.
+chmod 0755 "$root"
 cp /bin/busybox "$root/bin/busybox"
 cp "$DGMM_ROOT/scripts/guest/init" "$root/init"
 cp "$DGMM_ROOT/scripts/guest/lib.sh" "$DGMM_ROOT/scripts/guest/run-tests.sh" "$root/dgmm/"
 chmod +x "$root/init"
 cp "$DGMM_OUT"/bin/* "$root/dgmm/bin/"
 
-kver=$(ls "$KBUILD/modroot/lib/modules")
-cp -a "$KBUILD/modroot/lib/modules/$kver" "$root/lib/modules/"
-rm -f "$root/lib/modules/$kver"/{build,source}
+if [ "$kernel" = distro ]; then
+	dgmm_distro_paths
+	kver=$DISTRO_KREL
+	moddir=$(dgmm_module_dir distro)
+	mkdir -p "$root/lib/modules/$kver"
+	# dgmm's dependencies and theirs, from Debian's modules.dep, unpacked:
+	# busybox's modprobe does not read .ko.xz.
+	# shellcheck disable=SC2046
+	python3 - "$DISTRO_MODULES/modules.dep" $(modinfo -F depends "$moddir/dgmm.ko" | tr , ' ') \
+		<<'EOF' >"$root/modules.list"
+import sys
+deps = {}
+for line in open(sys.argv[1]):
+    mod, _, rest = line.partition(":")
+    deps[mod.rsplit("/", 1)[-1].split(".ko")[0].replace("-", "_")] = [mod] + rest.split()
+want, todo = set(), [m.replace("-", "_") for m in sys.argv[2:]]
+while todo:
+    name = todo.pop()
+    for path in deps[name]:
+        if path not in want:
+            want.add(path)
+            todo.append(path.rsplit("/", 1)[-1].split(".ko")[0].replace("-", "_"))
+print("\n".join(sorted(want)))
+EOF
+	while read -r mod; do
+		mkdir -p "$root/lib/modules/$kver/$(dirname "$mod")"
+		case "$mod" in
+		*.xz) xz -dc "$DISTRO_MODULES/$mod" >"$root/lib/modules/$kver/${mod%.xz}" ;;
+		*) cp "$DISTRO_MODULES/$mod" "$root/lib/modules/$kver/$mod" ;;
+		esac
+	done <"$root/modules.list"
+	rm "$root/modules.list"
+	cp "$DISTRO_MODULES"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
+else
+	DGMM_FLAVOUR=$kernel dgmm_kernel_paths
+	kver=$(ls "$KBUILD/modroot/lib/modules")
+	moddir=$(dgmm_module_dir "$kernel")
+	cp -a "$KBUILD/modroot/lib/modules/$kver" "$root/lib/modules/"
+	rm -f "$root/lib/modules/$kver"/{build,source}
+fi
 mkdir -p "$root/lib/modules/$kver/extra"
 for ko in dgmm.ko dgmm_test.ko; do
-	[ -f "$DGMM_ROOT/$ko" ] && cp "$DGMM_ROOT/$ko" "$root/lib/modules/$kver/extra/"
+	[ -f "$moddir/$ko" ] && cp "$moddir/$ko" "$root/lib/modules/$kver/extra/"
 done
 depmod -b "$root" "$kver"
 

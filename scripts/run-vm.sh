@@ -2,21 +2,24 @@
 # Boot the test VM: two ivshmem-plain devices as discrete devices, the
 # project's kernel and an initramfs made for the run.
 #
-#   run-vm.sh [--mode check|demo|shell|run|bench] [--extra DIR] [--run SCRIPT]
-#             [--log FILE] [--timeout SECONDS]
+#   run-vm.sh [--mode check|demo|shell|run|bench|distro] [--extra DIR] [--run SCRIPT]
+#             [--kernel check|bench|distro] [--log FILE] [--timeout SECONDS]
 #
+# --kernel picks the kernel: the project's test kernel (check, the default),
+# its kernel without debug options (bench, the default of --mode bench), or
+# Debian's own (distro, the default of --mode distro; scripts/fetch-distro-kernel.sh).
 # Environment: VRAM0_MB, VRAM1_MB (VRAM sizes, default 256 and 128),
 # DGMM_ARGS (module parameters of dgmm.ko, space separated), VM_MEM_MB.
 # The whole serial console (kernel log and test output) goes to the log file.
 # Exits 124 if the guest had to be killed after the timeout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-dgmm_kernel_paths
 
-mode=shell extra='' run='' log='' timeout_s=900
+mode=shell extra='' run='' log='' timeout_s=900 kernel=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
 	--extra) extra=$2; shift 2 ;;
 	--run) run=$2; mode=run; shift 2 ;;
 	--log) log=$2; shift 2 ;;
@@ -34,16 +37,22 @@ for v in "$vram0" "$vram1"; do
 	[ "$v" -gt 0 ] && [ $((v & (v - 1))) = 0 ] || die "VRAM size $v MiB is not a power of two"
 done
 
+case "${kernel:=$mode}" in
+bench) DGMM_FLAVOUR=bench dgmm_kernel_paths; image=$KBUILD/arch/x86/boot/bzImage ;;
+distro) dgmm_distro_paths; image=$DISTRO_IMAGE ;;
+*) kernel=check; DGMM_FLAVOUR=check dgmm_kernel_paths; image=$KBUILD/arch/x86/boot/bzImage ;;
+esac
+
 mkdir -p "$DGMM_OUT"
 initrd=$DGMM_OUT/initramfs-$mode.cpio.gz
-"$DGMM_ROOT/scripts/mkinitramfs.sh" "$initrd" "$extra" "$run"
+"$DGMM_ROOT/scripts/mkinitramfs.sh" --kernel "$kernel" "$initrd" "$extra" "$run"
 
 args=$(echo "${DGMM_ARGS:-}" | xargs | tr ' ' ',')
-cmdline="console=ttyS0 panic=-1 loglevel=7 dgmm_mode=$mode dgmm_devices=2"
+cmdline="console=ttyS0 panic=-1 loglevel=7 dgmm_mode=$mode dgmm_kernel=$kernel dgmm_devices=2"
 [ -n "$args" ] && cmdline="$cmdline dgmm_args=$args"
 
 qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m "$mem"
-	-kernel "$KBUILD/arch/x86/boot/bzImage" -initrd "$initrd"
+	-kernel "$image" -initrd "$initrd"
 	-append "$cmdline" -nographic -no-reboot -nodefaults -serial mon:stdio
 	-object memory-backend-ram,id=vram0,size="${vram0}M"
 	-device ivshmem-plain,memdev=vram0
