@@ -52,7 +52,10 @@ DEFINE_DRM_GEM_FOPS(dgmm_fops);
 
 static void dgmm_debugfs_init(struct drm_minor *minor)
 {
-	dgmm_mm_debugfs_init(&to_dgmm_device(minor->dev)->mm, minor->debugfs_root);
+	struct dgmm_device *ddev = to_dgmm_device(minor->dev);
+
+	dgmm_mm_debugfs_init(&ddev->mm, minor->debugfs_root);
+	dgmm_engine_debugfs_init(&ddev->engine, minor->debugfs_root);
 }
 
 static const struct drm_driver dgmm_drm_driver = {
@@ -139,7 +142,8 @@ static int dgmm_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return err;
 
 	/* drmm actions run in reverse: the mm goes before the engine it uses. */
-	err = dgmm_engine_init(&ddev->engine, ddev->vram, ddev->vram_bar_size);
+	err = dgmm_engine_init(&ddev->engine, &pdev->dev, ddev->vram_bar_start,
+			       ddev->vram, ddev->vram_bar_size);
 	if (err)
 		return err;
 	err = drmm_add_action_or_reset(&ddev->drm, dgmm_engine_release, &ddev->engine);
