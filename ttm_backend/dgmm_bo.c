@@ -87,6 +87,9 @@ static vm_fault_t dgmm_bo_vm_fault(struct vm_fault *vmf)
 
 	if (drm_dev_enter(drm, &idx)) {
 		ret = dgmm_bo_fault_reserve_notify(to_dgmm_bo(tbo));
+		if (!ret && tbo->resource->mem_type == TTM_PL_VRAM)
+			/* The mapping is writable: its VRAM is no longer known clear. */
+			dgmm_vram_mgr_mark_dirty(tbo->resource);
 		if (!ret)
 			ret = ttm_bo_vm_fault_reserved(vmf, vmf->vma->vm_page_prot,
 						       TTM_BO_VM_NUM_PREFAULT);

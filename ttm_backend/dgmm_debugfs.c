@@ -4,7 +4,8 @@
  *
  *   vram_mm, gtt_mm, system_mm  each resource manager's own dump
  *   bos                         every BO: size, placement, pins, moves
- *   stats                       moves, clears and bytes moved per direction
+ *   stats                       moves, clears (and those VRAM's cleared blocks
+ *                               made unnecessary) and bytes copied per direction
  */
 
 #include <linux/debugfs.h>
@@ -63,9 +64,11 @@ static int stats_show(struct seq_file *m, void *unused)
 	struct dgmm_mm *mm = m->private;
 	u32 from, to;
 
-	seq_printf(m, "moves: %lld\nclears: %lld\n",
+	seq_printf(m, "moves: %lld\nclears: %lld\nclears_skipped: %lld\ncleared_bytes: %lld\n",
 		   (s64)atomic64_read(&mm->stats.moves),
-		   (s64)atomic64_read(&mm->stats.clears));
+		   (s64)atomic64_read(&mm->stats.clears),
+		   (s64)atomic64_read(&mm->stats.clears_skipped),
+		   (s64)atomic64_read(&mm->stats.cleared_bytes));
 	for (from = 0; from <= TTM_PL_VRAM; from++)
 		for (to = 0; to <= TTM_PL_VRAM; to++)
 			seq_printf(m, "bytes %s->%s: %lld\n", name_of(from), name_of(to),

@@ -114,10 +114,11 @@ int dgmm_gtt_mgr_fini(struct dgmm_gtt_mgr *mgr, struct ttm_device *bdev)
 	struct ttm_resource_manager *man = &mgr->manager;
 	int err;
 
-	ttm_resource_manager_set_used(man, false);
+	/* As for VRAM: deleted but busy BOs are waited for first. */
 	err = ttm_resource_manager_evict_all(bdev, man);
 	if (err)
 		return err;
+	ttm_resource_manager_set_used(man, false);
 	ttm_resource_manager_cleanup(man);
 	ttm_set_driver_manager(bdev, TTM_PL_TT, NULL);
 	return 0;

@@ -35,8 +35,13 @@ static struct ttm_tt *dgmm_ttm_tt_create(struct ttm_buffer_object *bo,
 	if (!tt)
 		return NULL;
 
-	/* The device snoops nothing: its view of system pages is uncached. */
-	if (ttm_tt_init(tt, bo, page_flags, ttm_write_combined, 0)) {
+	/*
+	 * The device snoops the CPU's caches (PCIe devices can; xe keeps system
+	 * memory cached too), so GTT pages stay cached: no page-attribute
+	 * changes and TLB flushes when they are allocated, no write-combined
+	 * pool that clears every page handed back to it, cached CPU mappings.
+	 */
+	if (ttm_tt_init(tt, bo, page_flags, ttm_cached, 0)) {
 		kfree(tt);
 		return NULL;
 	}
@@ -122,6 +127,8 @@ static int dgmm_ttm_access_memory(struct ttm_buffer_object *bo, unsigned long of
 	/* The VRAM mapping goes away with the device. */
 	if (!drm_dev_enter(mm->drm, &idx))
 		return -ENODEV;
+	if (write)
+		dgmm_vram_mgr_mark_dirty(bo->resource);
 
 	while (done < len) {
 		u64 contiguous, at;
@@ -216,12 +223,13 @@ void dgmm_mm_fini(struct dgmm_mm *mm)
 {
 	int err;
 
-	err = dgmm_gtt_mgr_fini(&mm->gtt, &mm->ttm);
-	if (err)
-		drm_err(mm->drm, "evicting GTT at teardown failed: %d\n", err);
+	/* VRAM first: what it still holds is evicted to GTT and SYSTEM. */
 	err = dgmm_vram_mgr_fini(&mm->vram, &mm->ttm);
 	if (err)
 		drm_err(mm->drm, "evicting VRAM at teardown failed: %d\n", err);
+	err = dgmm_gtt_mgr_fini(&mm->gtt, &mm->ttm);
+	if (err)
+		drm_err(mm->drm, "evicting GTT at teardown failed: %d\n", err);
 	ttm_device_fini(&mm->ttm);
 	mutex_destroy(&mm->bo_lock);
 }

@@ -50,8 +50,11 @@ struct dgmm_mm_config {
  * @limits: sizes of the domains, for the placement layer
  * @bo_lock: protects @bos
  * @bos: every live dgmm_bo of the device
- * @stats: counters since load: @stats.moves, @stats.clears, and bytes moved
- *	   from one TTM_PL_* to another in @stats.bytes[from][to]
+ * @stats: counters since load: @stats.moves; @stats.clears, the fills that
+ *	   zeroed new VRAM, and @stats.cleared_bytes they wrote;
+ *	   @stats.clears_skipped, BOs placed in VRAM that was all cleared already;
+ *	   bytes copied by the engine from one TTM_PL_* to another in
+ *	   @stats.bytes[from][to]
  *
  * The test driver embeds one per device and knows nothing of its insides;
  * everything here works on the TTM device and its managers.
@@ -70,6 +73,8 @@ struct dgmm_mm {
 	struct {
 		atomic64_t moves;
 		atomic64_t clears;
+		atomic64_t clears_skipped;
+		atomic64_t cleared_bytes;
 		atomic64_t bytes[TTM_PL_VRAM + 1][TTM_PL_VRAM + 1];
 	} stats;
 };

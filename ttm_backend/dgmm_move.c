@@ -30,7 +30,7 @@ static int mem_of(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 		  struct ttm_resource *res, struct dgmm_mem *mem)
 {
 	if (res->mem_type == TTM_PL_VRAM)
-		return dgmm_vram_mgr_snapshot(&mm->vram, res, mem);
+		return dgmm_vram_mgr_snapshot(&mm->vram, res, false, mem, NULL);
 
 	if (!tbo->ttm || !ttm_tt_is_populated(tbo->ttm))
 		return -EINVAL;
@@ -40,8 +40,9 @@ static int mem_of(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 	return 0;
 }
 
+/* A move done: @copied bytes went through the engine (0 for clears and null moves). */
 static void account(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
-		    u32 from, u32 to)
+		    u32 from, u32 to, u64 copied)
 {
 	if (dgmm_bo_is_dgmm_bo(tbo)) {
 		struct dgmm_bo *bo = to_dgmm_bo(tbo);
@@ -51,30 +52,44 @@ static void account(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 		bo->last_move_to = to;
 	}
 	atomic64_inc(&mm->stats.moves);
-	atomic64_add(tbo->base.size, &mm->stats.bytes[from][to]);
+	atomic64_add(copied, &mm->stats.bytes[from][to]);
 }
 
-/* A BO that holds no data yet lands in VRAM: zero the VRAM it got. */
+/*
+ * A BO that holds no data yet lands in VRAM: zero the blocks of it that the
+ * allocator did not hand out cleared. The resource then counts as cleared
+ * (its blocks go back as such if nobody writes it) once the fill is done.
+ */
 static int clear_into_vram(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 			   struct ttm_resource *new_mem)
 {
 	struct dma_fence *fence;
 	struct dgmm_mem dst;
+	u64 dirty;
 	int err;
 
-	err = dgmm_vram_mgr_snapshot(&mm->vram, new_mem, &dst);
+	err = dgmm_vram_mgr_snapshot(&mm->vram, new_mem, true, &dst, &dirty);
 	if (err)
 		return err;
-	fence = mm->engine->funcs->fill(mm->engine, &dst, tbo->base.size, 0,
-					tbo->base.resv);
+	if (!dirty) {
+		dgmm_mem_release(&dst);
+		dgmm_vram_mgr_set_cleared(new_mem, NULL);
+		ttm_bo_move_null(tbo, new_mem);
+		atomic64_inc(&mm->stats.clears_skipped);
+		return 0;
+	}
+
+	fence = mm->engine->funcs->fill(mm->engine, &dst, dirty, 0, tbo->base.resv);
 	if (IS_ERR(fence))
 		return PTR_ERR(fence);
 
 	/* TTM reserved a slot for this fence before calling move. */
 	dma_resv_add_fence(tbo->base.resv, fence, DMA_RESV_USAGE_KERNEL);
+	dgmm_vram_mgr_set_cleared(new_mem, fence);
 	dma_fence_put(fence);
 	ttm_bo_move_null(tbo, new_mem);
 	atomic64_inc(&mm->stats.clears);
+	atomic64_add(dirty, &mm->stats.cleared_bytes);
 	return 0;
 }
 
@@ -142,7 +157,7 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 		else
 			ttm_bo_move_null(tbo, new_mem);	/* zeroed pages */
 		if (!err)
-			account(mm, tbo, from, to);
+			account(mm, tbo, from, to, 0);
 		return err;
 	}
 
@@ -150,14 +165,16 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 	case TTM_PL_SYSTEM << 4 | TTM_PL_TT:
 		/* TTM populated and DMA-mapped the pages already. */
 		ttm_bo_move_null(tbo, new_mem);
-		break;
+		account(mm, tbo, from, to, 0);
+		return 0;
 	case TTM_PL_TT << 4 | TTM_PL_SYSTEM:
 		/* The device must be done with the pages before they leave it. */
 		err = ttm_bo_wait_ctx(tbo, ctx);
 		if (err)
 			return err;
 		ttm_bo_move_null(tbo, new_mem);
-		break;
+		account(mm, tbo, from, to, 0);
+		return 0;
 	case TTM_PL_SYSTEM << 4 | TTM_PL_VRAM:
 	case TTM_PL_VRAM << 4 | TTM_PL_SYSTEM:
 		/* The engine reaches system pages only through GTT. */
@@ -170,8 +187,7 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 		err = copy_on_engine(mm, tbo, evict, new_mem);
 		if (err)
 			return err;
-		break;
+		account(mm, tbo, from, to, tbo->base.size);
+		return 0;
 	}
-	account(mm, tbo, from, to);
-	return 0;
 }

@@ -8,6 +8,15 @@
  * window asks for CPU-visible memory, and the manager keeps count of how much
  * of the window is in use so that such requests fail fast with -ENOSPC.
  *
+ * Cleared blocks. The buddy allocator remembers which free blocks are known
+ * to be zero (GPU_BUDDY_CLEARED), and allocations prefer them
+ * (GPU_BUDDY_CLEAR_ALLOCATION). A BO that needs zeroed VRAM has the engine
+ * fill only the blocks that are not (dgmm_vram_mgr_snapshot() with
+ * dirty_only), and a resource whose contents are still zero when it is freed
+ * gives its blocks back as cleared. Everything that lets anyone write a
+ * resource (a CPU mapping, a debugger, a copy into it) makes it dirty first:
+ * dgmm_vram_mgr_mark_dirty(). At start all of VRAM counts as dirty.
+ *
  * Every error is -ENOSPC ("evict something and retry") or -ENOMEM: a request
  * that can never fit (bigger than the range it may use) also gives -ENOSPC, so
  * that TTM goes on to the next place of the placement rather than failing the
@@ -15,6 +24,7 @@
  * so TTM does not evict in vain for them.
  */
 
+#include <linux/dma-fence.h>
 #include <linux/log2.h>
 #include <kunit/visibility.h>
 #include <drm/drm_buddy.h>
@@ -93,6 +103,8 @@ static int dgmm_vram_mgr_alloc(struct ttm_resource_manager *man,
 		flags |= GPU_BUDDY_CONTIGUOUS_ALLOCATION;
 	if (fpfn || lpfn != man_pages)
 		flags |= GPU_BUDDY_RANGE_ALLOCATION;
+	/* Zeroed blocks first: a BO that needs clearing then costs nothing. */
+	flags |= GPU_BUDDY_CLEAR_ALLOCATION;
 	visible_only = (lpfn << PAGE_SHIFT) <= mgr->visible_size;
 
 	mutex_lock(&mgr->lock);
@@ -136,14 +148,26 @@ err_unlock:
 	return err;
 }
 
+/* Still zero: marked cleared, and its clear (if any) done without error. */
+static bool resource_is_clear(struct dgmm_vram_resource *vres)
+{
+	struct dma_fence *fence = vres->clear_fence;
+
+	if (!READ_ONCE(vres->cleared))
+		return false;
+	return !fence || (dma_fence_is_signaled(fence) && !fence->error);
+}
+
 static void dgmm_vram_mgr_free(struct ttm_resource_manager *man,
 			       struct ttm_resource *res)
 {
 	struct dgmm_vram_resource *vres = to_dgmm_vram_resource(res);
 	struct dgmm_vram_mgr *mgr = to_dgmm_vram_mgr(man);
+	unsigned int flags = resource_is_clear(vres) ? GPU_BUDDY_CLEARED : 0;
 
+	dma_fence_put(vres->clear_fence);
 	mutex_lock(&mgr->lock);
-	gpu_buddy_free_list(&mgr->mm, &vres->blocks, 0);
+	gpu_buddy_free_list(&mgr->mm, &vres->blocks, flags);
 	mgr->visible_avail += vres->used_visible_size;
 	mutex_unlock(&mgr->lock);
 
@@ -266,11 +290,16 @@ int dgmm_vram_mgr_fini(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev)
 	struct ttm_resource_manager *man = &mgr->manager;
 	int err;
 
-	ttm_resource_manager_set_used(man, false);
+	/*
+	 * Evicting also waits for BOs that are already deleted but still
+	 * busy (TTM frees them from its workqueue): only then is the LRU
+	 * empty, as ttm_resource_manager_set_used() wants it.
+	 */
 	err = ttm_resource_manager_evict_all(bdev, man);
 	if (err)
 		return err;
 
+	ttm_resource_manager_set_used(man, false);
 	ttm_resource_manager_cleanup(man);
 	ttm_set_driver_manager(bdev, TTM_PL_VRAM, NULL);
 	gpu_buddy_fini(&mgr->mm);
@@ -296,20 +325,23 @@ void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used
  * dgmm_vram_mgr_snapshot - the VRAM ranges of a resource, for the copy engine
  * @mgr: the manager
  * @res: a VRAM resource
- * @mem: filled with a kmalloc'ed copy of the block list (the caller, or the
+ * @dirty_only: only the blocks that the allocator did not hand out cleared
+ * @mem: filled with a kmalloc'ed copy of the ranges (the caller, or the
  *	 engine it hands @mem to, frees it)
+ * @bytes: set to the bytes the ranges cover (may be NULL)
  *
  * Return: 0 or -ENOMEM.
  */
 int dgmm_vram_mgr_snapshot(struct dgmm_vram_mgr *mgr, struct ttm_resource *res,
-			   struct dgmm_mem *mem)
+			   bool dirty_only, struct dgmm_mem *mem, u64 *bytes)
 {
 	struct dgmm_vram_resource *vres = to_dgmm_vram_resource(res);
 	struct gpu_buddy_block *block;
 	unsigned int n = 0;
+	u64 total = 0;
 
 	list_for_each_entry(block, &vres->blocks, link)
-		n++;
+		n += !dirty_only || !gpu_buddy_block_is_clear(block);
 	mem->kind = DGMM_MEM_VRAM;
 	mem->count = n;
 	mem->ranges = kmalloc_array(n, sizeof(*mem->ranges), GFP_KERNEL);
@@ -318,13 +350,50 @@ int dgmm_vram_mgr_snapshot(struct dgmm_vram_mgr *mgr, struct ttm_resource *res,
 
 	n = 0;
 	list_for_each_entry(block, &vres->blocks, link) {
+		if (dirty_only && gpu_buddy_block_is_clear(block))
+			continue;
 		mem->ranges[n].offset = block_start(block);
 		mem->ranges[n].size = gpu_buddy_block_size(&mgr->mm, block);
+		total += mem->ranges[n].size;
 		n++;
 	}
+	if (bytes)
+		*bytes = total;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_vram_mgr_snapshot);
+
+/**
+ * dgmm_vram_mgr_set_cleared - a resource reads zero, or will
+ * @res: a VRAM resource, of a reserved BO
+ * @fence: the job that zeroes its dirty blocks, or NULL if none had to be
+ *
+ * Its blocks go back to the allocator as cleared when it is freed, unless it
+ * is marked dirty before, or @fence has not signalled, or failed.
+ */
+void dgmm_vram_mgr_set_cleared(struct ttm_resource *res, struct dma_fence *fence)
+{
+	struct dgmm_vram_resource *vres = to_dgmm_vram_resource(res);
+
+	dma_fence_put(vres->clear_fence);
+	vres->clear_fence = dma_fence_get(fence);
+	WRITE_ONCE(vres->cleared, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_vram_mgr_set_cleared);
+
+/**
+ * dgmm_vram_mgr_mark_dirty - someone may write this resource now
+ * @res: a VRAM resource, of a reserved BO
+ *
+ * Call it before giving anyone a way to write the resource: a CPU mapping,
+ * a debugger's access, a copy into it. Its blocks then go back to the
+ * allocator as dirty, and the next BO that gets them has them zeroed.
+ */
+void dgmm_vram_mgr_mark_dirty(struct ttm_resource *res)
+{
+	WRITE_ONCE(to_dgmm_vram_resource(res)->cleared, false);
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_vram_mgr_mark_dirty);
 
 /**
  * dgmm_vram_mgr_offset - where a byte of a resource lies in VRAM

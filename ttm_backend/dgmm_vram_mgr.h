@@ -7,6 +7,7 @@
 #include <drm/ttm/ttm_resource.h>
 
 struct dgmm_mem;
+struct dma_fence;
 struct ttm_device;
 
 /**
@@ -30,11 +31,19 @@ struct dgmm_vram_mgr {
  * @base: the TTM resource
  * @blocks: the buddy blocks backing it, linked through gpu_buddy_block.link
  * @used_visible_size: how many of its bytes lie in the CPU-visible window
+ * @cleared: every byte reads zero (once @clear_fence, if any, has signalled
+ *	     without error), and nobody has been given a way to write it since:
+ *	     its blocks go back to the allocator as cleared. Set only by
+ *	     dgmm_vram_mgr_set_cleared(), dropped by dgmm_vram_mgr_mark_dirty();
+ *	     changed under the reservation of the BO that owns the resource.
+ * @clear_fence: the engine job that zeroes the resource's dirty blocks
  */
 struct dgmm_vram_resource {
 	struct ttm_resource base;
 	struct list_head blocks;
 	u64 used_visible_size;
+	bool cleared;
+	struct dma_fence *clear_fence;
 };
 
 static inline struct dgmm_vram_mgr *
@@ -54,7 +63,9 @@ int dgmm_vram_mgr_init(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev,
 int dgmm_vram_mgr_fini(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev);
 void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used);
 int dgmm_vram_mgr_snapshot(struct dgmm_vram_mgr *mgr, struct ttm_resource *res,
-			   struct dgmm_mem *mem);
+			   bool dirty_only, struct dgmm_mem *mem, u64 *bytes);
+void dgmm_vram_mgr_set_cleared(struct ttm_resource *res, struct dma_fence *fence);
+void dgmm_vram_mgr_mark_dirty(struct ttm_resource *res);
 u64 dgmm_vram_mgr_offset(struct dgmm_vram_mgr *mgr, struct ttm_resource *res, u64 offset,
 			 u64 *contiguous);
 bool dgmm_vram_mgr_visible(struct ttm_resource *res);

@@ -3,7 +3,8 @@
  * KUnit suite for buffer objects on each probed device: new BOs read as zero
  * in every domain, a pattern survives every one of the six moves between
  * VRAM, GTT and SYSTEM (run on the copy engine, pipelined), freed VRAM comes
- * back cleared, and contents survive eviction when VRAM is oversubscribed.
+ * back cleared, VRAM nobody wrote is not cleared twice, and contents
+ * survive eviction when VRAM is oversubscribed.
  */
 
 #include <kunit/test.h>
@@ -49,6 +50,8 @@ static int bo_access_locked(struct dgmm_bo *bo, u64 offset, void *buf, u64 len, 
 
 	dgmm_bo_assert_held(bo);
 	if (res->mem_type == TTM_PL_VRAM) {
+		if (write)
+			dgmm_vram_mgr_mark_dirty(res);
 		while (len) {
 			u64 contiguous, at, n;
 
@@ -144,6 +147,23 @@ static void expect_zero(struct kunit *test, struct dgmm_bo *bo)
 	kunit_kfree(test, buf);
 }
 
+static s64 stat(atomic64_t *counter)
+{
+	return atomic64_read(counter);
+}
+
+/* Bytes the engine has copied for the device's moves, in all directions. */
+static s64 bytes_copied(struct dgmm_device *ddev)
+{
+	s64 sum = 0;
+	u32 from, to;
+
+	for (from = 0; from <= TTM_PL_VRAM; from++)
+		for (to = 0; to <= TTM_PL_VRAM; to++)
+			sum += stat(&ddev->mm.stats.bytes[from][to]);
+	return sum;
+}
+
 static u32 domain_of(struct kunit *test, struct dgmm_bo *bo)
 {
 	struct dgmm_bo_state st;
@@ -184,7 +204,13 @@ static void bo_six_transitions(struct kunit *test)
 	moves = st.move_count;
 
 	for (i = 0; i < ARRAY_SIZE(path); i++) {
+		bool copies = st.domain == V || path[i] == V;
+		s64 before = bytes_copied(ddev);
+
 		KUNIT_ASSERT_EQ(test, 0, dgmm_bo_migrate(bo, path[i], NULL));
+		/* Only what the engine copies counts: not SYSTEM<->GTT. */
+		KUNIT_EXPECT_EQ_MSG(test, bytes_copied(ddev) - before,
+				    copies ? (s64)bo->tbo.base.size : 0, "step %u", i);
 		KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
 		KUNIT_EXPECT_EQ_MSG(test, st.domain, path[i], "step %u", i);
 		KUNIT_EXPECT_GT(test, st.move_count, moves);
@@ -223,6 +249,46 @@ static void bo_vram_cleared_on_reuse(struct kunit *test)
 		bo_pattern(test, bo, 0xdead, false);
 		kunit_release_action(test, dgmm_kunit_bo_release, bo);
 	}
+}
+
+/*
+ * All free VRAM in one BO, three times: the first is zeroed on the engine;
+ * left untouched, its blocks go back cleared and the second BO costs no
+ * clear at all; the second is written, so the third is zeroed again, all of
+ * it. Zeroing copies nothing: no bytes moved are counted for it.
+ */
+static void bo_vram_clear_tracking(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	typeof(ddev->mm.stats) *st = &ddev->mm.stats;
+	struct dgmm_region_usage u;
+	s64 clears, skipped, cleared, moved;
+	struct dgmm_bo *bo;
+	u64 all;
+
+	dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
+	all = u.size - u.used;
+	moved = bytes_copied(ddev);
+
+	bo = dgmm_kunit_bo_create(test, ddev, all, V, V, 0);
+	expect_zero(test, bo);
+	kunit_release_action(test, dgmm_kunit_bo_release, bo);
+
+	clears = stat(&st->clears);
+	skipped = stat(&st->clears_skipped);
+	bo = dgmm_kunit_bo_create(test, ddev, all, V, V, 0);
+	KUNIT_EXPECT_EQ(test, stat(&st->clears), clears);
+	KUNIT_EXPECT_EQ(test, stat(&st->clears_skipped), skipped + 1);
+	expect_zero(test, bo);
+	bo_pattern(test, bo, 0xc1ea, false);
+	kunit_release_action(test, dgmm_kunit_bo_release, bo);
+
+	cleared = stat(&st->cleared_bytes);
+	bo = dgmm_kunit_bo_create(test, ddev, all, V, V, 0);
+	KUNIT_EXPECT_EQ(test, stat(&st->clears), clears + 1);
+	KUNIT_EXPECT_EQ(test, stat(&st->cleared_bytes), cleared + all);
+	expect_zero(test, bo);
+	KUNIT_EXPECT_EQ(test, bytes_copied(ddev), moved);
 }
 
 /* Writes, or checks, one word per page: enough to catch a misplaced page. */
@@ -281,6 +347,7 @@ static struct kunit_case dgmm_bo_cases[] = {
 	KUNIT_CASE_PARAM(bo_six_transitions, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_migrate_rejects, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_vram_cleared_on_reuse, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(bo_vram_clear_tracking, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_evict_oversubscribed, dgmm_kunit_device_gen),
 	{}
 };

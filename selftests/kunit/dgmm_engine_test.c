@@ -3,48 +3,21 @@
  * KUnit suite for the copy engine, on each probed device: a job waits for
  * the fences of the reservation object it is given, a failed dependency
  * makes the job fail without touching memory, and jobs complete in
- * submission order even when a later one is ready first.
+ * submission order even when a later one is ready first, and copies between
+ * VRAM ranges and pages land byte for byte, whatever their alignment and
+ * whichever of the engine's two views of VRAM they go through.
  */
 
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
+#include <linux/highmem.h>
 #include <linux/io.h>
+#include <linux/sizes.h>
+#include <drm/ttm/ttm_tt.h>
 
 #include "ttm_backend/dgmm_bo.h"
 #include "dgmm_kunit.h"
-
-struct test_fence {
-	struct dma_fence base;	/* first: freed by dma_fence_free() */
-	spinlock_t lock;	/* the fence's lock */
-};
-
-static const char *test_fence_name(struct dma_fence *f)
-{
-	return "dgmm-kunit";
-}
-
-static const struct dma_fence_ops test_fence_ops = {
-	.get_driver_name = test_fence_name,
-	.get_timeline_name = test_fence_name,
-};
-
-static void fence_put_action(void *fence)
-{
-	dma_fence_put(fence);
-}
-
-/* An unsignalled fence the test signals itself, released when the test ends. */
-static struct dma_fence *test_fence(struct kunit *test)
-{
-	struct test_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, f);
-	spin_lock_init(&f->lock);
-	dma_fence_init(&f->base, &test_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fence_put_action, &f->base));
-	return &f->base;
-}
 
 static struct dgmm_bo *vram_bo(struct kunit *test, struct dgmm_device *ddev)
 {
@@ -69,7 +42,7 @@ static struct dma_fence *submit_fill(struct kunit *test, struct dgmm_bo *bo, u8 
 	int err;
 
 	KUNIT_ASSERT_EQ(test, 0, dma_resv_lock(resv, NULL));
-	err = dgmm_vram_mgr_snapshot(&bo->mm->vram, bo->tbo.resource, &mem);
+	err = dgmm_vram_mgr_snapshot(&bo->mm->vram, bo->tbo.resource, false, &mem, NULL);
 	if (!err && dep) {
 		err = dma_resv_reserve_fences(resv, 1);
 		if (!err)
@@ -80,10 +53,12 @@ static struct dma_fence *submit_fill(struct kunit *test, struct dgmm_bo *bo, u8 
 		dma_resv_unlock(resv);
 		KUNIT_ASSERT_EQ(test, err, 0);
 	}
+	/* The fill writes the BO: its VRAM must not go back as cleared. */
+	dgmm_vram_mgr_mark_dirty(bo->tbo.resource);
 	fence = engine->funcs->fill(engine, &mem, bo->tbo.base.size, value, resv);
 	dma_resv_unlock(resv);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fence);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fence_put_action, fence));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, dgmm_kunit_fence_put, fence));
 	return fence;
 }
 
@@ -100,7 +75,7 @@ static void engine_waits_for_dependency(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
 	struct dgmm_bo *bo = vram_bo(test, ddev);
-	struct dma_fence *dep = test_fence(test), *job;
+	struct dma_fence *dep = dgmm_kunit_fence(test), *job;
 
 	job = submit_fill(test, bo, 0x55, dep);
 	msleep(50);
@@ -117,7 +92,7 @@ static void engine_propagates_errors(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
 	struct dgmm_bo *bo = vram_bo(test, ddev);
-	struct dma_fence *dep = test_fence(test), *job;
+	struct dma_fence *dep = dgmm_kunit_fence(test), *job;
 
 	job = submit_fill(test, bo, 0x66, dep);
 	dma_fence_set_error(dep, -EIO);
@@ -132,7 +107,7 @@ static void engine_completes_in_order(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
 	struct dgmm_bo *a = vram_bo(test, ddev), *b = vram_bo(test, ddev);
-	struct dma_fence *dep = test_fence(test), *first, *second;
+	struct dma_fence *dep = dgmm_kunit_fence(test), *first, *second;
 
 	first = submit_fill(test, a, 0x11, dep);
 	second = submit_fill(test, b, 0x22, NULL);
@@ -148,10 +123,155 @@ static void engine_completes_in_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, first_byte(b), 0x22);
 }
 
+#define PAGES U64_MAX	/* the GTT BO's pages, from their start */
+#define GUARD 64	/* bytes checked on each side of a copy's destination */
+
+struct copy_case {
+	const char *name;
+	u64 src, dst;	/* byte offsets in the VRAM BO, or PAGES */
+	u64 size;
+};
+
+static const struct copy_case copy_cases[] = {
+	{ "VRAM->VRAM, same page parity", 0, SZ_512K, SZ_64K },
+	{ "VRAM->VRAM, other page parity", 0, SZ_512K + SZ_4K, SZ_64K },
+	{ "VRAM->VRAM, unaligned, with a tail", 13, SZ_512K + SZ_4K + 77, SZ_8K + 27 },
+	{ "VRAM->pages", 0, PAGES, SZ_16K + 40 },
+	{ "VRAM->pages, odd page", SZ_4K, PAGES, SZ_16K },
+	{ "pages->VRAM", PAGES, SZ_512K, SZ_16K + 40 },
+	{ "pages->VRAM, odd page", PAGES, SZ_512K + SZ_4K, SZ_16K },
+};
+
+static u8 copy_byte(u64 i)
+{
+	return (u8)(i * 7 + 3);
+}
+
+/* Where a case's side is: one range of VRAM, or the GTT BO's pages. */
+static int case_mem(struct dgmm_bo *vram, u64 base, struct dgmm_bo *gtt, u64 off,
+		    u64 size, struct dgmm_mem *mem)
+{
+	if (off == PAGES) {
+		mem->kind = DGMM_MEM_PAGES;
+		mem->count = gtt->tbo.ttm->num_pages;
+		mem->pages = gtt->tbo.ttm->pages;
+		return 0;
+	}
+	mem->kind = DGMM_MEM_VRAM;
+	mem->count = 1;
+	mem->ranges = kmalloc(sizeof(*mem->ranges), GFP_KERNEL);
+	if (!mem->ranges)
+		return -ENOMEM;
+	mem->ranges[0] = (struct dgmm_mem_range){ .offset = base + off, .size = size };
+	return 0;
+}
+
+/* Reads or writes @len bytes at @off of a case's side through the CPU. */
+static void case_access(struct dgmm_bo *vram, u64 base, struct dgmm_bo *gtt, u64 off,
+			u8 *buf, u64 len, bool write)
+{
+	u64 at = 0;
+
+	if (off != PAGES) {
+		void __iomem *p = vram->mm->vram_map + base + off;
+
+		if (write)
+			memcpy_toio(p, buf, len);
+		else
+			memcpy_fromio(buf, p, len);
+		return;
+	}
+	while (len) {
+		u64 n = min_t(u64, len, PAGE_SIZE - at % PAGE_SIZE);
+		u8 *p = kmap_local_page(gtt->tbo.ttm->pages[at >> PAGE_SHIFT]);
+
+		if (write)
+			memcpy(p + at % PAGE_SIZE, buf, n);
+		else
+			memcpy(buf, p + at % PAGE_SIZE, n);
+		kunmap_local(p);
+		buf += n;
+		at += n;
+		len -= n;
+	}
+}
+
+/*
+ * Each case: the source holds a pattern, the destination and GUARD bytes
+ * around it hold 0xee; after the job the destination holds the pattern and
+ * the guard bytes are untouched.
+ */
+static void engine_copies_bytes(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_copy_engine *engine = ddev->mm.engine;
+	struct dgmm_bo *vram, *gtt;
+	struct dma_resv *resv;
+	u64 base, contiguous;
+	unsigned int c;
+	u8 *buf;
+
+	vram = dgmm_kunit_bo_create(test, ddev, SZ_1M, DGMM_DOMAIN_VRAM, DGMM_DOMAIN_VRAM,
+				    DGMM_PLACE_CONTIGUOUS);
+	gtt = dgmm_kunit_bo_create(test, ddev, SZ_64K, DGMM_DOMAIN_GTT, DGMM_DOMAIN_GTT, 0);
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_wait(vram, -1));
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_wait(gtt, -1));
+	KUNIT_ASSERT_TRUE(test, gtt->tbo.ttm && ttm_tt_is_populated(gtt->tbo.ttm));
+	base = dgmm_vram_mgr_offset(&ddev->mm.vram, vram->tbo.resource, 0, &contiguous);
+	KUNIT_ASSERT_GE(test, contiguous, (u64)SZ_1M);
+	buf = kunit_kmalloc(test, SZ_64K + 2 * GUARD, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	resv = vram->tbo.base.resv;
+
+	for (c = 0; c < ARRAY_SIZE(copy_cases); c++) {
+		const struct copy_case *cc = &copy_cases[c];
+		u64 guard = cc->dst == PAGES ? 0 : GUARD, i, bad = U64_MAX;
+		struct dgmm_mem src, dst;
+		struct dma_fence *fence;
+		int err;
+
+		for (i = 0; i < cc->size; i++)
+			buf[i] = copy_byte(i + c);
+		case_access(vram, base, gtt, cc->src, buf, cc->size, true);
+		memset(buf, 0xee, cc->size + 2 * GUARD);
+		case_access(vram, base, gtt, cc->dst, buf, cc->size + GUARD, true);
+		if (guard)
+			case_access(vram, base, gtt, cc->dst - guard, buf, guard, true);
+
+		KUNIT_ASSERT_EQ(test, 0, dma_resv_lock(resv, NULL));
+		dgmm_vram_mgr_mark_dirty(vram->tbo.resource);
+		err = case_mem(vram, base, gtt, cc->src, cc->size, &src);
+		if (!err) {
+			err = case_mem(vram, base, gtt, cc->dst, cc->size, &dst);
+			if (err)
+				dgmm_mem_release(&src);
+		}
+		fence = ERR_PTR(err);
+		if (!err)
+			fence = engine->funcs->copy(engine, &src, &dst, cc->size, resv);
+		dma_resv_unlock(resv);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, fence, "%s", cc->name);
+		KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(fence, false, 10 * HZ), 0);
+		KUNIT_EXPECT_EQ_MSG(test, fence->error, 0, "%s", cc->name);
+		dma_fence_put(fence);
+
+		case_access(vram, base, gtt, cc->dst - guard, buf, cc->size + 2 * guard, false);
+		for (i = 0; i < cc->size + 2 * guard && bad == U64_MAX; i++) {
+			bool inside = i >= guard && i < guard + cc->size;
+
+			if (buf[i] != (inside ? copy_byte(i - guard + c) : 0xee))
+				bad = i;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, bad, U64_MAX, "%s: wrong byte at %lld of the destination",
+				    cc->name, (s64)bad - (s64)guard);
+	}
+}
+
 static struct kunit_case dgmm_engine_cases[] = {
 	KUNIT_CASE_PARAM(engine_waits_for_dependency, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(engine_propagates_errors, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(engine_completes_in_order, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(engine_copies_bytes, dgmm_kunit_device_gen),
 	{}
 };
 

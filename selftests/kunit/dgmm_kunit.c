@@ -6,6 +6,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/dma-fence.h>
 #include <drm/drm_gem.h>
 
 #include "ttm_backend/dgmm_bo.h"
@@ -46,6 +47,15 @@ static void device_release(void *ddev)
 	dgmm_device_put(ddev);
 }
 
+static struct dgmm_device *device_get(struct kunit *test, unsigned int index)
+{
+	struct dgmm_device *ddev = dgmm_device_get(index);
+
+	KUNIT_ASSERT_NOT_NULL_MSG(test, ddev, "device %u went away", index);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, device_release, ddev));
+	return ddev;
+}
+
 /**
  * dgmm_kunit_device - the device of the running parameterised test case
  * @test: the test
@@ -55,13 +65,21 @@ static void device_release(void *ddev)
 struct dgmm_device *dgmm_kunit_device(struct kunit *test)
 {
 	const unsigned int *index = test->param_value;
-	struct dgmm_device *ddev;
 
 	KUNIT_ASSERT_NOT_NULL(test, index);
-	ddev = dgmm_device_get(*index);
-	KUNIT_ASSERT_NOT_NULL_MSG(test, ddev, "device %u went away", *index);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, device_release, ddev));
-	return ddev;
+	return device_get(test, *index);
+}
+
+/**
+ * dgmm_kunit_device_get_first - the first probed device, for a test whose
+ * parameters are not devices
+ * @test: the test, which releases the device when it ends
+ *
+ * Return: the device (the test fails if there is none).
+ */
+struct dgmm_device *dgmm_kunit_device_get_first(struct kunit *test)
+{
+	return device_get(test, 0);
 }
 
 static void alloc_release(void *data)
@@ -112,6 +130,47 @@ void dgmm_kunit_free(struct dgmm_kunit_alloc *a)
 {
 	if (a->res)
 		ttm_resource_free(&a->bo, &a->res);
+}
+
+struct kunit_fence {
+	struct dma_fence base;	/* first: freed by dma_fence_free() */
+	spinlock_t lock;	/* the fence's lock */
+};
+
+static const char *kunit_fence_name(struct dma_fence *f)
+{
+	return "dgmm-kunit";
+}
+
+static const struct dma_fence_ops kunit_fence_ops = {
+	.get_driver_name = kunit_fence_name,
+	.get_timeline_name = kunit_fence_name,
+};
+
+/**
+ * dgmm_kunit_fence_put - the test action that drops a fence
+ * @fence: the fence
+ */
+void dgmm_kunit_fence_put(void *fence)
+{
+	dma_fence_put(fence);
+}
+
+/**
+ * dgmm_kunit_fence - an unsignalled fence that the test signals itself
+ * @test: the test, which drops the fence when it ends
+ *
+ * Return: the fence, on a context of its own.
+ */
+struct dma_fence *dgmm_kunit_fence(struct kunit *test)
+{
+	struct kunit_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	spin_lock_init(&f->lock);
+	dma_fence_init(&f->base, &kunit_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, dgmm_kunit_fence_put, &f->base));
+	return &f->base;
 }
 
 /**

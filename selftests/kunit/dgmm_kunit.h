@@ -22,10 +22,15 @@ struct dgmm_kunit_alloc {
 
 const void *dgmm_kunit_device_gen(const void *prev, char *desc);
 struct dgmm_device *dgmm_kunit_device(struct kunit *test);
+struct dgmm_device *dgmm_kunit_device_get_first(struct kunit *test);
 struct dgmm_kunit_alloc *dgmm_kunit_alloc(struct kunit *test,
 					  struct dgmm_device *ddev, u64 size,
 					  const struct ttm_place *place);
 void dgmm_kunit_free(struct dgmm_kunit_alloc *a);
+
+struct dma_fence;
+struct dma_fence *dgmm_kunit_fence(struct kunit *test);
+void dgmm_kunit_fence_put(void *fence);
 
 struct dgmm_bo;
 void dgmm_kunit_bo_release(void *bo);

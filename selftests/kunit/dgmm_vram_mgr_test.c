@@ -2,10 +2,14 @@
 /*
  * KUnit suite for the VRAM manager, on each probed device: allocation and
  * accounting, exhaustion, the CPU-visible window, top-down, ranges and
- * contiguous allocations on a fresh and on a fragmented allocator.
+ * contiguous allocations on a fresh and on a fragmented allocator, and which
+ * freed resources give their blocks back as cleared.
  */
 
 #include <kunit/test.h>
+#include <linux/dma-fence.h>
+
+#include "ttm_backend/dgmm_copy.h"
 
 #include "dgmm_kunit.h"
 
@@ -250,6 +254,87 @@ static void vram_contiguous_fragmented(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a->err, 0);
 }
 
+/* How a resource was left before it was freed. */
+enum clear_state {
+	NEVER_CLEARED,		/* nobody said it reads zero */
+	CLEARED_NOW,		/* its blocks were all clear already */
+	CLEARED_BY_FENCE,	/* a clear job that succeeded */
+	CLEAR_FAILED,		/* a clear job that failed */
+	CLEAR_PENDING,		/* a clear job still running when it is freed */
+	CLEARED_THEN_DIRTY,	/* cleared, then someone could write it */
+};
+
+struct clear_case {
+	const char *name;
+	enum clear_state state;
+	bool comes_back_clear;
+};
+
+static const struct clear_case clear_cases[] = {
+	{ "never cleared", NEVER_CLEARED, false },
+	{ "cleared without a job", CLEARED_NOW, true },
+	{ "cleared by a job", CLEARED_BY_FENCE, true },
+	{ "clear job failed", CLEAR_FAILED, false },
+	{ "clear job pending", CLEAR_PENDING, false },
+	{ "cleared, then written", CLEARED_THEN_DIRTY, false },
+};
+
+static void clear_case_desc(const struct clear_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(clear_case, clear_cases, clear_case_desc);
+
+static u64 clear_avail(struct dgmm_device *ddev)
+{
+	struct dgmm_vram_mgr *mgr = &ddev->mm.vram;
+	u64 avail;
+
+	mutex_lock(&mgr->lock);
+	avail = mgr->mm.clear_avail;
+	mutex_unlock(&mgr->lock);
+	return avail;
+}
+
+/*
+ * A freed resource gives its blocks back as cleared only when it reads zero
+ * for sure: marked cleared, its clear job (if any) done without error, and
+ * not marked dirty since. On the first device only: the table is about the
+ * manager, not the device.
+ */
+static void vram_cleared_on_free(struct kunit *test)
+{
+	const struct clear_case *c = test->param_value;
+	struct ttm_place place = VRAM_PLACE(0, 0, 0);
+	struct dgmm_device *ddev = dgmm_kunit_device_get_first(test);
+	struct dgmm_kunit_alloc *a;
+	struct dma_fence *fence = NULL;
+	u64 before;
+
+	a = dgmm_kunit_alloc(test, ddev, SZ_1M, &place);
+	KUNIT_ASSERT_EQ(test, a->err, 0);
+
+	if (c->state == CLEARED_BY_FENCE || c->state == CLEAR_FAILED ||
+	    c->state == CLEAR_PENDING) {
+		fence = dgmm_kunit_fence(test);
+		if (c->state == CLEAR_FAILED)
+			dma_fence_set_error(fence, -EIO);
+		if (c->state != CLEAR_PENDING)
+			dma_fence_signal(fence);
+	}
+	if (c->state != NEVER_CLEARED)
+		dgmm_vram_mgr_set_cleared(a->res, fence);
+	if (c->state == CLEARED_THEN_DIRTY)
+		dgmm_vram_mgr_mark_dirty(a->res);
+
+	before = clear_avail(ddev);
+	dgmm_kunit_free(a);
+	KUNIT_EXPECT_EQ(test, clear_avail(ddev) - before, c->comes_back_clear ? SZ_1M : 0);
+	if (fence && !dma_fence_is_signaled(fence))
+		dma_fence_signal(fence);
+}
+
 static struct kunit_case dgmm_vram_mgr_cases[] = {
 	KUNIT_CASE_PARAM(vram_alloc_free, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(vram_exhaustion, dgmm_kunit_device_gen),
@@ -259,6 +344,7 @@ static struct kunit_case dgmm_vram_mgr_cases[] = {
 	KUNIT_CASE_PARAM(vram_range, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(vram_contiguous, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(vram_contiguous_fragmented, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(vram_cleared_on_free, clear_case_gen_params),
 	{}
 };
 

@@ -381,6 +381,56 @@ TEST_F(gem, proc_mem_reads_vram)
 	}
 }
 
+/*
+ * A debugger that writes a VRAM BO (through /proc/pid/mem, never through a
+ * fault of the mapping) makes its VRAM dirty: the next BO to get that VRAM
+ * reads zero, not what the debugger wrote.
+ */
+TEST_F(gem, proc_mem_writes_do_not_leak)
+{
+	for (int i = 0; i < self->n; i++) {
+		struct drm_dgmm_query_regions *r = dgmm_query_regions(self->fd[i]);
+		__u32 handle = 0;
+		__u8 *map, *ones;
+		__u64 size, b;
+		int mem;
+
+		ASSERT_NE(NULL, r);
+		/* Half the free window: the second BO takes all of it. */
+		size = r->regions[DRM_DGMM_REGION_VRAM].cpu_visible_size -
+		       r->regions[DRM_DGMM_REGION_VRAM].cpu_visible_used;
+		size = (size / 2) & ~4095ull;
+		free(r);
+
+		ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, V, V, DRM_DGMM_GEM_CPU_ACCESS,
+					     &handle));
+		map = dgmm_gem_mmap(self->fd[i], handle, size);
+		ASSERT_NE(MAP_FAILED, map);
+		ones = malloc(size);
+		ASSERT_NE(NULL, ones);
+		memset(ones, 0xff, size);
+		mem = open("/proc/self/mem", O_RDWR);
+		ASSERT_GE(mem, 0);
+		EXPECT_EQ((ssize_t)size, pwrite(mem, ones, size, (off_t)(uintptr_t)map));
+		close(mem);
+		free(ones);
+		munmap(map, size);
+		ASSERT_EQ(0, dgmm_gem_close(self->fd[i], handle));
+
+		ASSERT_EQ(0, dgmm_gem_create(self->fd[i], 2 * size, V, V, DRM_DGMM_GEM_CPU_ACCESS,
+					     &handle));
+		map = dgmm_gem_mmap(self->fd[i], handle, 2 * size);
+		ASSERT_NE(MAP_FAILED, map);
+		for (b = 0; b < 2 * size && !LOAD(map[b]); b++)
+			;
+		EXPECT_EQ(2 * size, b) {
+			TH_LOG("byte %llu is not zero", (unsigned long long)b);
+		}
+		munmap(map, 2 * size);
+		dgmm_gem_close(self->fd[i], handle);
+	}
+}
+
 FIXTURE(dumb) {
 	int fd[DGMM_MAX_DEVICES];
 	int n;
