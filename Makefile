@@ -7,13 +7,14 @@
 #   make check    static checks, then KUnit and selftests in the VM; the last
 #                 line is "N passed, N failed, N skipped"
 #   make demo     boot the VM and show both devices and their memory
-#   make bench    boot the VM with bochs too and print benchmark figures
+#   make bench    build a kernel without debug options (once), boot it with
+#                 bochs too and print the benchmark table (out/bench.txt)
 #   make shell    boot the VM with dgmm loaded and an interactive shell
 #   make vm RUN=script [EXTRA=dir]
 #                 boot the VM, copy EXTRA to /extra, run the script there
 #   make module   build dgmm.ko and dgmm_test.ko against the cached kernel
 #   make deps     only install the Debian packages
-#   make kernel   only build the kernel
+#   make kernel   only build the test kernel
 #   make clean    remove build products of the work tree (not the kernel cache)
 #
 # checkpatch runs with --strict and no exceptions (scripts/static-checks.sh
@@ -48,8 +49,8 @@ check:
 demo: module userspace
 	@$(SCRIPTS)/run-vm.sh --mode demo --timeout 300
 
-bench: module userspace
-	@$(SCRIPTS)/run-vm.sh --mode bench --timeout 1800
+bench:
+	@$(SCRIPTS)/bench.sh
 
 shell: module userspace
 	@$(SCRIPTS)/run-vm.sh --mode shell

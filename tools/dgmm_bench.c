@@ -1,24 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * dgmm-bench: figures, not pass/fail. Each figure is printed with a baseline
- * measured in the same run, on the same (emulated, shared, noisy) machine:
+ * dgmm-bench: figures, not pass/fail. Each figure is the median of at least
+ * eight samples taken after two warm-up runs, printed with its spread
+ * (lowest and highest sample), beside a baseline measured the same way in the
+ * same run on the same (emulated, shared, noisy) machine:
  *
- * 1. VRAM->GTT and GTT->VRAM migration bandwidth of 1, 16 and 64 MiB BOs
- *    (migrate, then wait for the copy), against memcpy() between two buffers
- *    of the same size in this process.
- * 2. BO create+destroy rate in VRAM, against bochs dumb buffers (bochs is
- *    the in-tree TTM driver; its dumb buffers live in its VRAM).
- * 3. CPU fault throughput on a fresh mapping of a VRAM BO, one write per
- *    page, against the same on a bochs dumb buffer.
+ * 1. Migration VRAM->GTT and GTT->VRAM of 1, 16 and 64 MiB BOs, from the
+ *    ioctl to idle, and the engine's own time for the copy (from its job
+ *    fences' timestamps, debugfs engine/busy_ns), against memcpy() between
+ *    two malloc'ed buffers and memcpy() between CPU mappings of a VRAM BO
+ *    and a GTT BO.
+ * 2. BO create+destroy rate, 64 KiB: a SYSTEM BO of dgmm against a bochs dumb
+ *    buffer (both in SYSTEM, with no pages yet: like for like), and a VRAM BO
+ *    that reads zero against the same bochs baseline.
+ * 3. CPU faults on fresh 4 MiB mappings, one write per page: a SYSTEM BO of
+ *    dgmm against a bochs dumb buffer (both fault in system pages), and a
+ *    VRAM BO against the same.
  *
- * Needs the VM of 'make bench' (bochs loaded on -vga std).
+ * It refuses to report when the clock it measures with is jiffies (a guest
+ * whose TSC was declared unstable): every figure would have a 4 ms grain.
+ * The last thing it prints is the table, between DGMM-BENCH-TABLE markers.
+ * Needs the VM of 'make bench' (bochs loaded on -vga std, debugfs mounted).
  */
 
+#include <stdbool.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "../selftests/uapi/dgmm_util.h"
 
 #define MIB (1024 * 1024)
+#define WARMUP 2
+#define MAX_SAMPLES 64
 
 static double now(void)
 {
@@ -34,59 +47,324 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* How many times to repeat a measurement of @size bytes: about 256 MiB. */
-static int reps_for(size_t size)
-{
-	int reps = 256 * MIB / size;
+/* A figure: the median of its samples and their spread. */
+struct figure {
+	double median, lo, hi;
+	int n;
+};
 
-	return reps < 4 ? 4 : reps;
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
 }
 
-static double memcpy_mibs(size_t size)
+static struct figure summarize(double *samples, int n)
+{
+	struct figure f = { .n = n };
+
+	qsort(samples, n, sizeof(*samples), cmp_double);
+	f.lo = samples[0];
+	f.hi = samples[n - 1];
+	f.median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+	return f;
+}
+
+/* Samples for a size: at least 8, more for small ones (about 256 MiB in all). */
+static int samples_for(size_t size)
+{
+	int n = 256 * MIB / size;
+
+	return n < 8 ? 8 : n > MAX_SAMPLES ? MAX_SAMPLES : n;
+}
+
+/* --- the table ------------------------------------------------------------ */
+
+struct row {
+	char figure[64], baseline[64], unit[8], goal[16];
+	struct figure ours, base;
+};
+
+static struct row rows[32];
+static int nrows;
+static char notes[4][160];
+static int nnotes;
+
+static void add_row(const char *figure, struct figure ours, const char *baseline,
+		    struct figure base, const char *unit, const char *goal)
+{
+	struct row *r = &rows[nrows++];
+
+	snprintf(r->figure, sizeof(r->figure), "%s", figure);
+	snprintf(r->baseline, sizeof(r->baseline), "%s", baseline);
+	snprintf(r->unit, sizeof(r->unit), "%s", unit);
+	snprintf(r->goal, sizeof(r->goal), "%s", goal);
+	r->ours = ours;
+	r->base = base;
+}
+
+static void print_figure(const struct figure *f)
+{
+	printf(" %9.0f [%7.0f-%7.0f]", f->median, f->lo, f->hi);
+}
+
+static void print_table(const char *clocksource, const char *kernel)
+{
+	printf("DGMM-BENCH-TABLE-BEGIN\n");
+	printf("# dgmm-bench: medians of >= 8 samples after warm-up, [lowest-highest];\n");
+	printf("# ratio = figure / baseline (medians). Clocksource %s; kernel %s.\n",
+	       clocksource, kernel);
+	printf("%-34s %-6s %27s  %-30s %27s %6s %6s\n", "figure", "unit", "median [spread]",
+	       "baseline (same run)", "median [spread]", "ratio", "goal");
+	for (int i = 0; i < nrows; i++) {
+		struct row *r = &rows[i];
+
+		printf("%-34s %-6s", r->figure, r->unit);
+		print_figure(&r->ours);
+		printf("  %-30s", r->baseline);
+		print_figure(&r->base);
+		printf(" %6.2f %6s\n", r->ours.median / r->base.median, r->goal);
+	}
+	for (int i = 0; i < nnotes; i++)
+		printf("# %s\n", notes[i]);
+	printf("DGMM-BENCH-TABLE-END\n");
+}
+
+/* --- environment ------------------------------------------------------------ */
+
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f) {
+		if (fgets(buf, len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+static void clocksource_name(char *buf, size_t len)
+{
+	read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource", buf, len);
+}
+
+/*
+ * Stops the benchmark if the clock has jiffy resolution. At boot the kernel
+ * first runs on tsc-early and switches to the calibrated tsc about a second
+ * later: the first call waits for that.
+ */
+static void require_fine_clock(const char *when)
+{
+	char cs[64];
+
+	for (int i = 0; i < 100; i++) {
+		clocksource_name(cs, sizeof(cs));
+		if (strcmp(cs, "tsc-early"))
+			break;
+		usleep(100000);
+	}
+	if (!cs[0] || strstr(cs, "jiffies")) {
+		printf("dgmm-bench: refusing to report: the clocksource %s is '%s'\n",
+		       when, cs[0] ? cs : "unknown");
+		exit(2);
+	}
+}
+
+/* A "name: value" line of a debugfs file of the device, or -1. */
+static long long debugfs_counter(int minor, const char *file, const char *name)
+{
+	char path[128], line[128];
+	long long value = -1;
+	size_t len = strlen(name);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/%s", minor, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ':')
+			value = atoll(line + len + 1);
+	fclose(f);
+	return value;
+}
+
+/* The engine's busy time so far, in ns. */
+static long long engine_busy_ns(int minor)
+{
+	return debugfs_counter(minor, "engine", "busy_ns");
+}
+
+/*
+ * Lets the kernel's deferred work of the last operation finish, keeping this
+ * CPU busy: a vCPU that goes idle under TCG on a shared host can take
+ * milliseconds to run again, which would be measured as the next sample's.
+ */
+static void settle(void)
+{
+	double until = now() + 0.02;
+
+	while (now() < until)
+		;
+}
+
+/* --- migration ---------------------------------------------------------------- */
+
+static void fill_pattern(void *p, size_t size)
+{
+	memset(p, 0x5a, size);
+}
+
+static struct figure memcpy_mibs(void *dst, void *src, size_t size)
+{
+	int n = samples_for(size);
+	double s[MAX_SAMPLES];
+
+	for (int i = 0; i < WARMUP + n; i++) {
+		double t = now();
+
+		memcpy(dst, src, size);
+		t = now() - t;
+		if (i >= WARMUP)
+			s[i - WARMUP] = size / t / MIB;
+	}
+	return summarize(s, n);
+}
+
+static struct figure malloc_memcpy_mibs(size_t size)
 {
 	char *a = malloc(size), *b = malloc(size);
-	int reps = reps_for(size);
-	double t;
+	struct figure f;
 
 	if (!a || !b)
 		die("malloc");
-	memset(a, 1, size);
-	memset(b, 2, size);	/* fault both in before timing */
-	t = now();
-	for (int i = 0; i < reps; i++)
-		memcpy(i & 1 ? a : b, i & 1 ? b : a, size);
-	t = now() - t;
+	fill_pattern(a, size);
+	fill_pattern(b, size);	/* fault both in before timing */
+	f = memcpy_mibs(b, a, size);
 	free(a);
 	free(b);
-	return (double)size * reps / MIB / t;
+	return f;
 }
 
-/* Bandwidth of moving a BO from @from to @to, waiting for each copy. */
-static double migrate_mibs(int fd, size_t size, __u32 from, __u32 to)
+/* memcpy between mappings of a VRAM BO and a GTT BO, in one direction. */
+static struct figure mapped_memcpy_mibs(int fd, size_t size, bool to_vram)
 {
-	int reps = reps_for(size) / 2;
+	__u32 vram = 0, gtt = 0;
+	char *v, *g;
+	struct figure f;
+
+	if (dgmm_gem_create(fd, size, DRM_DGMM_DOMAIN_VRAM, DRM_DGMM_DOMAIN_VRAM,
+			    DRM_DGMM_GEM_CPU_ACCESS, &vram) ||
+	    dgmm_gem_create(fd, size, DRM_DGMM_DOMAIN_GTT, DRM_DGMM_DOMAIN_GTT, 0, &gtt))
+		die("create mapped BOs");
+	v = dgmm_gem_mmap(fd, vram, size);
+	g = dgmm_gem_mmap(fd, gtt, size);
+	if (v == MAP_FAILED || g == MAP_FAILED)
+		die("mmap");
+	fill_pattern(v, size);
+	fill_pattern(g, size);
+	f = to_vram ? memcpy_mibs(v, g, size) : memcpy_mibs(g, v, size);
+	munmap(v, size);
+	munmap(g, size);
+	dgmm_gem_close(fd, vram);
+	dgmm_gem_close(fd, gtt);
+	return f;
+}
+
+static void migrate_wait(int fd, __u32 handle, __u32 to)
+{
+	if (dgmm_gem_migrate(fd, handle, to) || dgmm_gem_wait(fd, handle, -1))
+		die("migrate");
+}
+
+/*
+ * Moves a BO of @size from @from to @to, timed from the ioctl until the BO is
+ * idle, and back untimed; @engine gets the engine's own bandwidth for the
+ * timed copies, from its busy time.
+ */
+static struct figure migrate_mibs(int fd, int minor, size_t size, __u32 from, __u32 to,
+				  struct figure *engine)
+{
+	int n = samples_for(size);
+	double s[MAX_SAMPLES], e[MAX_SAMPLES];
 	__u32 handle = 0;
-	double t, moved = 0;
+	char *map;
 
 	if (dgmm_gem_create(fd, size, from, from | to, 0, &handle))
 		die("create");
+	/* Real contents, so that every move copies. */
+	map = dgmm_gem_mmap(fd, handle, size);
+	if (map == MAP_FAILED)
+		die("mmap");
+	fill_pattern(map, size);
+	munmap(map, size);
 	if (dgmm_gem_wait(fd, handle, -1))
 		die("wait");
-	t = 0;
-	for (int i = 0; i < reps; i++) {
-		double t0 = now();
 
-		if (dgmm_gem_migrate(fd, handle, to) || dgmm_gem_wait(fd, handle, -1))
-			die("migrate");
-		t += now() - t0;
-		moved += size;
-		/* Back again, untimed, for the next round. */
-		if (dgmm_gem_migrate(fd, handle, from) || dgmm_gem_wait(fd, handle, -1))
-			die("migrate back");
+	for (int i = 0; i < WARMUP + n; i++) {
+		long long busy = engine_busy_ns(minor);
+		double t = now();
+
+		migrate_wait(fd, handle, to);
+		t = now() - t;
+		busy = engine_busy_ns(minor) - busy;
+		if (i >= WARMUP) {
+			s[i - WARMUP] = size / t / MIB;
+			e[i - WARMUP] = busy > 0 ? size / (busy / 1e9) / MIB : 0;
+		}
+		/*
+		 * Back again, untimed. The old backing store is freed on TTM's
+		 * worker once the copy is done: give it time before the next
+		 * sample, so that the sample does not share the CPU with it.
+		 */
+		migrate_wait(fd, handle, from);
+		settle();
 	}
 	dgmm_gem_close(fd, handle);
-	return moved / MIB / t;
+	*engine = summarize(e, n);
+	return summarize(s, n);
 }
+
+static void bench_migration(int fd, int minor)
+{
+	static const size_t sizes[] = { 1 * MIB, 16 * MIB, 64 * MIB };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		size_t size = sizes[i];
+		struct figure base = malloc_memcpy_mibs(size);
+		struct figure down_map = mapped_memcpy_mibs(fd, size, false);
+		struct figure up_map = mapped_memcpy_mibs(fd, size, true);
+		struct figure down_eng, up_eng;
+		struct figure down = migrate_mibs(fd, minor, size, DRM_DGMM_DOMAIN_VRAM,
+						  DRM_DGMM_DOMAIN_GTT, &down_eng);
+		struct figure up = migrate_mibs(fd, minor, size, DRM_DGMM_DOMAIN_GTT,
+						DRM_DGMM_DOMAIN_VRAM, &up_eng);
+		const char *goal = size >= 16 * MIB ? ">=0.90" : "-";
+		char name[64], bname[64];
+
+		snprintf(bname, sizeof(bname), "memcpy malloc->malloc %zu MiB", size / MIB);
+		snprintf(name, sizeof(name), "migrate VRAM->GTT %zu MiB", size / MIB);
+		add_row(name, down, bname, base, "MiB/s", goal);
+		snprintf(name, sizeof(name), "  engine time only");
+		add_row(name, down_eng, bname, base, "MiB/s", "-");
+		snprintf(name, sizeof(name), "migrate VRAM->GTT %zu MiB", size / MIB);
+		snprintf(bname, sizeof(bname), "memcpy VRAM map->GTT map");
+		add_row(name, down, bname, down_map, "MiB/s", "-");
+
+		snprintf(bname, sizeof(bname), "memcpy malloc->malloc %zu MiB", size / MIB);
+		snprintf(name, sizeof(name), "migrate GTT->VRAM %zu MiB", size / MIB);
+		add_row(name, up, bname, base, "MiB/s", goal);
+		snprintf(name, sizeof(name), "  engine time only");
+		add_row(name, up_eng, bname, base, "MiB/s", "-");
+		snprintf(name, sizeof(name), "migrate GTT->VRAM %zu MiB", size / MIB);
+		snprintf(bname, sizeof(bname), "memcpy GTT map->VRAM map");
+		add_row(name, up, bname, up_map, "MiB/s", "-");
+	}
+}
+
+/* --- BO creation and faults --------------------------------------------------- */
 
 static int open_bochs(void)
 {
@@ -107,7 +385,7 @@ static int open_bochs(void)
 }
 
 /* A dumb buffer of @size bytes (as 1024-pixel-wide, 32 bpp rows). */
-static int dumb_create(int fd, size_t size, __u32 *handle, __u64 *real_size)
+static int dumb_create(int fd, size_t size, __u32 *handle)
 {
 	struct drm_mode_create_dumb c = {
 		.width = 1024, .height = size / 4096, .bpp = 32,
@@ -116,7 +394,6 @@ static int dumb_create(int fd, size_t size, __u32 *handle, __u64 *real_size)
 	if (dgmm_ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c))
 		return -errno;
 	*handle = c.handle;
-	*real_size = c.size;
 	return 0;
 }
 
@@ -127,105 +404,156 @@ static int dumb_destroy(int fd, __u32 handle)
 	return dgmm_ioctl(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &d) ? -errno : 0;
 }
 
-static double dgmm_create_rate(int fd, size_t size, int reps)
+/* What is being created: a dgmm BO in a domain, or a bochs dumb buffer. */
+struct kind {
+	int fd;
+	__u32 domain;	/* 0 for bochs */
+};
+
+static int create(const struct kind *k, size_t size, __u32 *handle)
 {
-	double t = now();
-
-	for (int i = 0; i < reps; i++) {
-		__u32 handle = 0;
-
-		if (dgmm_gem_create(fd, size, DRM_DGMM_DOMAIN_VRAM, DRM_DGMM_DOMAIN_VRAM,
-				    DRM_DGMM_GEM_CPU_ACCESS, &handle) ||
-		    dgmm_gem_close(fd, handle))
-			die("dgmm create/destroy");
-	}
-	return reps / (now() - t);
+	if (!k->domain)
+		return dumb_create(k->fd, size, handle);
+	return dgmm_gem_create(k->fd, size, k->domain, k->domain,
+			       k->domain == DRM_DGMM_DOMAIN_VRAM ? DRM_DGMM_GEM_CPU_ACCESS : 0,
+			       handle);
 }
 
-static double bochs_create_rate(int fd, size_t size, int reps)
+static int destroy(const struct kind *k, __u32 handle)
 {
-	double t = now();
-
-	for (int i = 0; i < reps; i++) {
-		__u64 real;
-		__u32 handle = 0;
-
-		if (dumb_create(fd, size, &handle, &real) || dumb_destroy(fd, handle))
-			die("bochs create/destroy");
-	}
-	return reps / (now() - t);
+	return k->domain ? dgmm_gem_close(k->fd, handle) : dumb_destroy(k->fd, handle);
 }
 
-/* Pages faulted per second on fresh mappings at @offset of @fd. */
-static double fault_rate(int fd, __u64 offset, size_t size, int reps)
+/* Create+destroy pairs per second, in batches of 200. */
+static struct figure create_rate(const struct kind *k, size_t size)
 {
-	double t = 0;
+	double s[MAX_SAMPLES];
+	int n = 8;
 
-	for (int i = 0; i < reps; i++) {
-		char *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
-		double t0;
+	for (int i = 0; i < WARMUP + n; i++) {
+		double t = now();
+
+		for (int j = 0; j < 200; j++) {
+			__u32 handle = 0;
+
+			if (create(k, size, &handle) || destroy(k, handle))
+				die("create/destroy");
+		}
+		t = now() - t;
+		if (i >= WARMUP)
+			s[i - WARMUP] = 200 / t;
+	}
+	return summarize(s, n);
+}
+
+static __u64 map_offset(const struct kind *k, __u32 handle)
+{
+	struct drm_dgmm_gem_mmap_offset mo = { .handle = handle };
+	struct drm_mode_map_dumb md = { .handle = handle };
+
+	if (!k->domain) {
+		if (dgmm_ioctl(k->fd, DRM_IOCTL_MODE_MAP_DUMB, &md))
+			die("map dumb");
+		return md.offset;
+	}
+	if (dgmm_ioctl(k->fd, DRM_IOCTL_DGMM_GEM_MMAP_OFFSET, &mo))
+		die("mmap offset");
+	return mo.offset;
+}
+
+/* Pages faulted per second on fresh mappings of one buffer of @size. */
+static struct figure fault_rate(const struct kind *k, size_t size)
+{
+	double s[MAX_SAMPLES];
+	__u32 handle = 0;
+	__u64 offset;
+	int n = 8;
+
+	if (create(k, size, &handle))
+		die("create for faults");
+	offset = map_offset(k, handle);
+	for (int i = 0; i < WARMUP + n; i++) {
+		char *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, k->fd, offset);
+		double t;
 
 		if (map == MAP_FAILED)
 			die("mmap");
-		t0 = now();
+		t = now();
 		for (size_t off = 0; off < size; off += 4096)
 			map[off] = (char)i;
-		t += now() - t0;
+		t = now() - t;
 		munmap(map, size);
+		if (i >= WARMUP)
+			s[i - WARMUP] = (size / 4096) / t;
 	}
-	return (double)reps * (size / 4096) / t;
+	destroy(k, handle);
+	return summarize(s, n);
+}
+
+static void bench_objects(int fd, int minor, int bochs)
+{
+	const struct kind sys = { fd, DRM_DGMM_DOMAIN_SYSTEM };
+	const struct kind vram = { fd, DRM_DGMM_DOMAIN_VRAM };
+	const struct kind dumb = { bochs, 0 };
+	long long clears, skipped;
+	struct figure base;
+
+	base = create_rate(&dumb, 64 * 1024);
+	add_row("create+destroy SYSTEM BO 64 KiB", create_rate(&sys, 64 * 1024),
+		"bochs dumb (SYSTEM) 64 KiB", base, "1/s", ">=1.00");
+	clears = debugfs_counter(minor, "stats", "clears");
+	skipped = debugfs_counter(minor, "stats", "clears_skipped");
+	add_row("create+destroy VRAM BO (zeroed)", create_rate(&vram, 64 * 1024),
+		"bochs dumb (SYSTEM) 64 KiB", base, "1/s", ">=1.00");
+	snprintf(notes[nnotes++], sizeof(notes[0]),
+		 "VRAM creates: %lld needed no clear (cleared blocks), %lld were cleared on the engine",
+		 debugfs_counter(minor, "stats", "clears_skipped") - skipped,
+		 debugfs_counter(minor, "stats", "clears") - clears);
+
+	base = fault_rate(&dumb, 4 * MIB);
+	add_row("CPU faults SYSTEM BO 4 MiB", fault_rate(&sys, 4 * MIB),
+		"bochs dumb (SYSTEM) 4 MiB", base, "page/s", "-");
+	add_row("CPU faults VRAM BO 4 MiB", fault_rate(&vram, 4 * MIB),
+		"bochs dumb (SYSTEM) 4 MiB", base, "page/s", "-");
 }
 
 int main(void)
 {
-	static const size_t sizes[] = { 1 * MIB, 16 * MIB, 64 * MIB };
-	const size_t small = 64 * 1024, fault_size = 4 * MIB;
-	struct drm_dgmm_gem_mmap_offset mo = { 0 };
-	struct drm_mode_map_dumb md = { 0 };
-	double dgmm_rate, bochs_rate;
-	int fd, bochs;
-	__u64 real;
+	char cs[160], cs_end[64], kernel[160];
+	struct utsname u;
+	int fd, minor, bochs;
 
-	if (dgmm_open_devices(&fd, NULL, 1) != 1) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (dgmm_open_devices(&fd, &minor, 1) != 1) {
 		fprintf(stderr, "dgmm-bench: no dgmm render node\n");
 		return 1;
 	}
+	require_fine_clock("before the run");
+	clocksource_name(cs, sizeof(cs));
+	uname(&u);
+	snprintf(kernel, sizeof(kernel), "%s, %s", u.release,
+		 access("/proc/lockdep", F_OK) ? "no lockdep (no debug options)"
+					       : "WITH LOCKDEP (a debug kernel)");
+	printf("dgmm-bench: clocksource %s, kernel %s\n", cs, kernel);
+	if (engine_busy_ns(minor) < 0) {
+		fprintf(stderr, "dgmm-bench: no engine/busy_ns in debugfs\n");
+		return 1;
+	}
 	bochs = open_bochs();
-
-	printf("# migration bandwidth (MiB/s) against memcpy in the same run\n");
-	printf("%-8s %10s %12s %7s %12s %7s\n", "size", "memcpy", "VRAM->GTT", "ratio",
-	       "GTT->VRAM", "ratio");
-	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
-		double base = memcpy_mibs(sizes[i]);
-		double down = migrate_mibs(fd, sizes[i], DRM_DGMM_DOMAIN_VRAM, DRM_DGMM_DOMAIN_GTT);
-		double up = migrate_mibs(fd, sizes[i], DRM_DGMM_DOMAIN_GTT, DRM_DGMM_DOMAIN_VRAM);
-
-		printf("%4zu MiB %10.0f %12.0f %7.2f %12.0f %7.2f\n", sizes[i] / MIB, base,
-		       down, down / base, up, up / base);
-	}
-
 	if (bochs < 0) {
-		printf("# bochs not found: no baseline for create and fault rates\n");
-		return 0;
+		fprintf(stderr, "dgmm-bench: bochs not found: no baseline for BOs and faults\n");
+		return 1;
 	}
 
-	printf("\n# VRAM BO create+destroy (per second), 64 KiB, against bochs dumb buffers\n");
-	dgmm_rate = dgmm_create_rate(fd, small, 2000);
-	bochs_rate = bochs_create_rate(bochs, small, 2000);
-	printf("dgmm %.0f/s  bochs %.0f/s  ratio %.2f\n", dgmm_rate, bochs_rate,
-	       dgmm_rate / bochs_rate);
+	bench_migration(fd, minor);
+	bench_objects(fd, minor, bochs);
 
-	printf("\n# CPU faults on fresh mappings of a 4 MiB VRAM buffer (pages per second)\n");
-	if (dgmm_gem_create(fd, fault_size, DRM_DGMM_DOMAIN_VRAM, DRM_DGMM_DOMAIN_VRAM,
-			    DRM_DGMM_GEM_CPU_ACCESS, &mo.handle) ||
-	    dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_MMAP_OFFSET, &mo))
-		die("dgmm BO");
-	if (dumb_create(bochs, fault_size, &md.handle, &real) ||
-	    dgmm_ioctl(bochs, DRM_IOCTL_MODE_MAP_DUMB, &md))
-		die("bochs dumb buffer");
-	dgmm_rate = fault_rate(fd, mo.offset, fault_size, 20);
-	bochs_rate = fault_rate(bochs, md.offset, fault_size, 20);
-	printf("dgmm %.0f/s  bochs %.0f/s  ratio %.2f\n", dgmm_rate, bochs_rate,
-	       dgmm_rate / bochs_rate);
+	require_fine_clock("at the end of the run");
+	clocksource_name(cs_end, sizeof(cs_end));
+	if (strcmp(cs, cs_end)) {
+		strncat(cs, " then ", sizeof(cs) - strlen(cs) - 1);
+		strncat(cs, cs_end, sizeof(cs) - strlen(cs) - 1);
+	}
+	print_table(cs, kernel);
 	return 0;
 }
