@@ -55,9 +55,7 @@ fi
 stamp=$KBUILD/.dgmm-complete
 [ -f "$stamp" ] && exit 0
 
-mkdir -p "$DGMM_CACHE"
-exec 9>"$DGMM_CACHE/lock"
-flock 9
+dgmm_cache_lock lock
 [ -f "$stamp" ] && exit 0
 
 if [ ! -f "$KSRC/Makefile" ]; then

@@ -16,9 +16,7 @@ dgmm_distro_paths
 stamp=$DISTRO_ROOT/.dgmm-complete
 [ -f "$stamp" ] && exit 0
 
-mkdir -p "$DGMM_CACHE"
-exec 9>"$DGMM_CACHE/lock-distro"
-flock 9
+dgmm_cache_lock lock-distro
 [ -f "$stamp" ] && exit 0
 
 pkgs=("linux-image-$DISTRO_KREL" "linux-headers-$DISTRO_KREL"

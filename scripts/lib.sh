@@ -40,6 +40,14 @@ dgmm_fragments() { # flavour
 	esac
 }
 
+# Takes the cache's lock NAME on fd 9 for the rest of the script: two makes
+# of the same checkout, or of two checkouts, never fill one cache entry at once.
+dgmm_cache_lock() { # name
+	mkdir -p "$DGMM_CACHE"
+	exec 9>"$DGMM_CACHE/$1"
+	flock 9
+}
+
 # Sets KSRC, KBUILD, KVER_PKG and FRAGMENTS for the installed source, the
 # flavour DGMM_FLAVOUR and the current fragments.
 dgmm_kernel_paths() {

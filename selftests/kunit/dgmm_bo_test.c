@@ -8,7 +8,6 @@
  */
 
 #include <kunit/test.h>
-#include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/sizes.h>
 #include <drm/ttm/ttm_tt.h>
@@ -75,19 +74,7 @@ static int bo_access_locked(struct dgmm_bo *bo, u64 offset, void *buf, u64 len, 
 	err = ttm_tt_populate(tbo->bdev, tbo->ttm, &ctx);
 	if (err)
 		return err;
-	while (len) {
-		u64 n = min_t(u64, len, PAGE_SIZE - offset % PAGE_SIZE);
-		void *p = kmap_local_page(tbo->ttm->pages[offset >> PAGE_SHIFT]);
-
-		if (write)
-			memcpy(p + offset % PAGE_SIZE, buf, n);
-		else
-			memcpy(buf, p + offset % PAGE_SIZE, n);
-		kunmap_local(p);
-		buf += n;
-		offset += n;
-		len -= n;
-	}
+	dgmm_kunit_pages_access(tbo->ttm->pages, offset, buf, len, write);
 	return 0;
 }
 

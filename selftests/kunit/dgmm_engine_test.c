@@ -11,7 +11,6 @@
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
-#include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/sizes.h>
 #include <drm/ttm/ttm_tt.h>
@@ -170,8 +169,6 @@ static int case_mem(struct dgmm_bo *vram, u64 base, struct dgmm_bo *gtt, u64 off
 static void case_access(struct dgmm_bo *vram, u64 base, struct dgmm_bo *gtt, u64 off,
 			u8 *buf, u64 len, bool write)
 {
-	u64 at = 0;
-
 	if (off != PAGES) {
 		void __iomem *p = vram->mm->vram_map + base + off;
 
@@ -181,19 +178,7 @@ static void case_access(struct dgmm_bo *vram, u64 base, struct dgmm_bo *gtt, u64
 			memcpy_fromio(buf, p, len);
 		return;
 	}
-	while (len) {
-		u64 n = min_t(u64, len, PAGE_SIZE - at % PAGE_SIZE);
-		u8 *p = kmap_local_page(gtt->tbo.ttm->pages[at >> PAGE_SHIFT]);
-
-		if (write)
-			memcpy(p + at % PAGE_SIZE, buf, n);
-		else
-			memcpy(buf, p + at % PAGE_SIZE, n);
-		kunmap_local(p);
-		buf += n;
-		at += n;
-		len -= n;
-	}
+	dgmm_kunit_pages_access(gtt->tbo.ttm->pages, 0, buf, len, write);
 }
 
 /*
