@@ -187,7 +187,8 @@ struct drm_dgmm_gem_create {
  * struct drm_dgmm_gem_mmap_offset - where to mmap a BO
  *
  * Used with DRM_IOCTL_DGMM_GEM_MMAP_OFFSET. mmap() the render node at
- * @offset. A mapping of a BO in VRAM is write-combined, as is one in GTT;
+ * @offset. A mapping of a BO in VRAM is write-combined, one in GTT or
+ * SYSTEM cached (the device snoops the CPU's caches);
  * touching one in CPU-invisible VRAM first moves the BO where the CPU can
  * reach it (a BO allowed only in VRAM and bigger than the window cannot be
  * mapped: touching it raises SIGBUS). The mapping stays valid after the
