@@ -13,8 +13,12 @@
  *   in a thread: a callback on each dependency counts them down, and the last
  *   one kicks the worker. The worker runs jobs from the head of the queue as
  *   long as the head is ready.
- * - If a dependency signalled with an error, the job does not touch memory
- *   and its fence signals with that error. After unplug, jobs signal -ENODEV.
+ * - A dependency that signalled with an error does not stop a job: every job
+ *   is the kernel's (a move or a clear), and a move must not be skipped
+ *   because of a fence a user put in the BO's reservation object, or the BO
+ *   would show memory nobody wrote. After unplug jobs signal -ENODEV, and a
+ *   copy or fill into system pages zeroes them instead: a BO never shows
+ *   what its pages held before (VRAM is gone then).
  * - The engine reaches VRAM through its own mappings of the BAR and system
  *   pages through kmap (as a device would through their DMA addresses).
  * - engine_mbps and engine_latency_us throttle it to behave like a PCIe DMA
@@ -88,7 +92,6 @@ struct dgmm_engine_job {
 	u8 value;
 	ktime_t start;
 	atomic_t pending;
-	atomic_t error;
 	unsigned int num_deps;
 	struct dgmm_job_dep *deps;
 };
@@ -153,6 +156,21 @@ static void *cursor_vram(struct dgmm_engine *e, const struct dgmm_mem_cursor *c,
 static unsigned int vpn_parity(const void *p)
 {
 	return ((unsigned long)p >> PAGE_SHIFT) & 1;
+}
+
+/*
+ * VRAM at the cursor through the view whose page parity differs from
+ * @other's. In VRAM's first page, which only the first view maps, the two
+ * may still agree.
+ */
+static void *cursor_vram_apart(struct dgmm_engine *e, const struct dgmm_mem_cursor *c,
+			       const void *other)
+{
+	void *p = cursor_vram(e, c, 0);
+
+	if (vpn_parity(p) == vpn_parity(other))
+		p = cursor_vram(e, c, 1);
+	return p;
 }
 
 /*
@@ -244,21 +262,21 @@ static void do_copy(struct dgmm_engine *e, struct dgmm_engine_job *job)
 		/* A page is mapped first, and VRAM seen through the view that suits it. */
 		if (src_io && dst_io) {
 			s = cursor_vram(e, &src, 0);
-			d = cursor_vram(e, &dst, 0);
-			if (vpn_parity(s) == vpn_parity(d))
-				d = cursor_vram(e, &dst, 1);
+			d = cursor_vram_apart(e, &dst, s);
 		} else if (src_io) {
 			d = kmap_local_page(job->dst.pages[dst.idx]) + dst.off;
-			s = cursor_vram(e, &src, !vpn_parity(d));
+			s = cursor_vram_apart(e, &src, d);
 		} else if (dst_io) {
 			s = kmap_local_page(job->src.pages[src.idx]) + src.off;
-			d = cursor_vram(e, &dst, !vpn_parity(s));
+			d = cursor_vram_apart(e, &dst, s);
 		} else {
 			s = kmap_local_page(job->src.pages[src.idx]) + src.off;
 			d = kmap_local_page(job->dst.pages[dst.idx]) + dst.off;
 		}
 
 		/* Within a page or a block the parity of both sides stays the same. */
+		if ((src_io || dst_io) && vpn_parity(s) == vpn_parity(d))
+			atomic64_inc(&e->stats.parity_conflicts);
 		copy_words(d, s, n);
 
 		/* Unmap in the reverse order of mapping. */
@@ -352,21 +370,30 @@ static void job_complete(struct dgmm_engine_job *job, int err)
 	dma_fence_put(&job->fence);
 }
 
+/* The device is gone: pages the job was to write are zeroed instead. */
+static void job_zero_pages(struct dgmm_engine *e, struct dgmm_engine_job *job)
+{
+	if (job->dst.kind != DGMM_MEM_PAGES)
+		return;
+	job->op = DGMM_JOB_FILL;
+	job->value = 0;
+	do_fill(e, job);
+}
+
 static void job_run(struct dgmm_engine *e, struct dgmm_engine_job *job, bool dead)
 {
-	int err = atomic_read(&job->error);
-
 	job->start = ktime_get();
-	if (!err && dead)
-		err = -ENODEV;
-	if (!err) {
-		if (job->op == DGMM_JOB_COPY)
-			do_copy(e, job);
-		else
-			do_fill(e, job);
-		throttle(job->size, job->start);
+	if (dead) {
+		job_zero_pages(e, job);
+		job_complete(job, -ENODEV);
+		return;
 	}
-	job_complete(job, err);
+	if (job->op == DGMM_JOB_COPY)
+		do_copy(e, job);
+	else
+		do_fill(e, job);
+	throttle(job->size, job->start);
+	job_complete(job, 0);
 }
 
 static void dgmm_engine_work(struct work_struct *work)
@@ -390,10 +417,8 @@ static void dgmm_engine_work(struct work_struct *work)
 	}
 }
 
-static void job_dep_signalled(struct dgmm_engine_job *job, struct dma_fence *fence)
+static void job_dep_signalled(struct dgmm_engine_job *job)
 {
-	if (fence->error)
-		atomic_cmpxchg(&job->error, 0, fence->error);
 	if (atomic_dec_and_test(&job->pending))
 		queue_work(job->engine->wq, &job->engine->work);
 }
@@ -402,7 +427,7 @@ static void job_dep_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
 {
 	struct dgmm_job_dep *dep = container_of(cb, struct dgmm_job_dep, cb);
 
-	job_dep_signalled(dep->job, fence);
+	job_dep_signalled(dep->job);
 }
 
 /* Hooks the job to every fence of @resv; the caller's bias on pending stays. */
@@ -429,7 +454,7 @@ static int job_add_deps(struct dgmm_engine_job *job, struct dma_resv *resv)
 		dep->job = job;
 		atomic_inc(&job->pending);
 		if (dma_fence_add_callback(fence, &dep->cb, job_dep_cb))
-			job_dep_signalled(job, fence);
+			job_dep_signalled(job);
 	}
 	return 0;
 }
@@ -549,6 +574,7 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 	atomic64_set(&engine->stats.jobs, 0);
 	atomic64_set(&engine->stats.bytes, 0);
 	atomic64_set(&engine->stats.busy_ns, 0);
+	atomic64_set(&engine->stats.parity_conflicts, 0);
 
 	/*
 	 * The second view (see the top of the file). It goes with the device,
@@ -574,10 +600,11 @@ static int engine_show(struct seq_file *m, void *unused)
 {
 	struct dgmm_engine *e = m->private;
 
-	seq_printf(m, "jobs: %lld\nbytes: %lld\nbusy_ns: %lld\n",
+	seq_printf(m, "jobs: %lld\nbytes: %lld\nbusy_ns: %lld\nparity_conflicts: %lld\n",
 		   (s64)atomic64_read(&e->stats.jobs),
 		   (s64)atomic64_read(&e->stats.bytes),
-		   (s64)atomic64_read(&e->stats.busy_ns));
+		   (s64)atomic64_read(&e->stats.busy_ns),
+		   (s64)atomic64_read(&e->stats.parity_conflicts));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(engine);
@@ -588,9 +615,11 @@ DEFINE_SHOW_ATTRIBUTE(engine);
  * @root: the directory
  *
  * The file "engine": jobs run since the engine started, bytes they copied or
- * filled, and busy_ns, the time from each job's start to its fence's signal
- * timestamp, summed. A benchmark reads busy_ns before and after a move to
- * tell the engine's own time from what the rest of the move costs.
+ * filled, busy_ns, the time from each job's start to its fence's signal
+ * timestamp, summed, and parity_conflicts, chunks copied between VRAM and
+ * another side of the same page parity (see the top of the file). A
+ * benchmark reads busy_ns before and after a move to tell the engine's own
+ * time from what the rest of the move costs.
  */
 void dgmm_engine_debugfs_init(struct dgmm_engine *engine, struct dentry *root)
 {
@@ -618,7 +647,7 @@ void dgmm_engine_unplug(struct dgmm_engine *engine)
  * @engine: the engine, unplugged or never used since the last job signalled
  *
  * Jobs still waiting for a dependency (one that may never signal, from
- * another device) are completed with -ENODEV.
+ * another device) are completed with -ENODEV, their system pages zeroed.
  */
 void dgmm_engine_fini(struct dgmm_engine *engine)
 {
@@ -636,6 +665,7 @@ void dgmm_engine_fini(struct dgmm_engine *engine)
 		list_del_init(&job->link);
 		for (i = 0; i < job->num_deps; i++)
 			dma_fence_remove_callback(job->deps[i].fence, &job->deps[i].cb);
+		job_zero_pages(engine, job);
 		job_complete(job, -ENODEV);
 	}
 

@@ -27,7 +27,9 @@
  * @dead: set at unplug: jobs are completed with -ENODEV without running
  * @stats: since the engine started: @stats.jobs that ran (or were failed at
  *	   their turn), @stats.bytes they copied or filled, @stats.busy_ns from
- *	   each job's start to its fence's signal timestamp
+ *	   each job's start to its fence's signal timestamp, and
+ *	   @stats.parity_conflicts, chunks copied through views of the same page
+ *	   parity (only VRAM's first page forces that)
  */
 struct dgmm_engine {
 	struct dgmm_copy_engine base;
@@ -45,6 +47,7 @@ struct dgmm_engine {
 		atomic64_t jobs;
 		atomic64_t bytes;
 		atomic64_t busy_ns;
+		atomic64_t parity_conflicts;
 	} stats;
 };
 

@@ -75,9 +75,12 @@ struct dgmm_copy_engine;
  *	  any usage) has signalled. Takes ownership of the ranges of both.
  * @fill: set @size bytes of @dst to @value, likewise.
  *
- * Both are called with @deps locked and return the job's fence (which
- * signals with an error if a dependency failed or the device is gone), or an
+ * Both are called with @deps locked and return the job's fence, or an
  * ERR_PTR if the job could not be created (the ranges are freed then too).
+ * A dependency that failed does not stop the job: moves and clears must not
+ * inherit the error of a fence a user put in the BO. If the device is gone
+ * the fence signals -ENODEV, and system pages the job was to write are
+ * zeroed rather than left as they were.
  */
 struct dgmm_copy_engine_funcs {
 	struct dma_fence *(*copy)(struct dgmm_copy_engine *engine,

@@ -8,6 +8,7 @@
  */
 
 #include <sys/wait.h>
+#include <linux/dma-buf.h>
 
 #include "kselftest_harness.h"
 #include "dgmm_util.h"
@@ -427,6 +428,78 @@ TEST_F(gem, proc_mem_writes_do_not_leak)
 			TH_LOG("byte %llu is not zero", (unsigned long long)b);
 		}
 		munmap(map, 2 * size);
+		dgmm_gem_close(self->fd[i], handle);
+	}
+}
+
+/* sw_sync's debugfs interface (drivers/dma-buf/sw_sync.c; not in the uAPI headers). */
+struct sw_sync_create_fence_data {
+	__u32 value;
+	char name[32];
+	__s32 fence;
+};
+
+#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
+#define SW_SYNC_PATH "/sys/kernel/debug/sync/sw_sync"
+
+/*
+ * A user can put any fence into a BO's reservation object, through its
+ * dma-buf. When that fence fails, the kernel's move of the BO must still
+ * copy: the BO is then where the move put it, and must hold its data, not
+ * memory nobody wrote. Closing a sw_sync timeline signals its pending fences
+ * with -ENOENT.
+ */
+TEST_F(gem, move_survives_failed_user_fence)
+{
+	const size_t size = 1024 * 1024;
+	int timeline = open(SW_SYNC_PATH, O_RDWR);
+
+	if (timeline < 0)
+		SKIP(return, "no %s (CONFIG_SW_SYNC and debugfs)", SW_SYNC_PATH);
+	close(timeline);
+
+	for (int i = 0; i < self->n; i++) {
+		struct sw_sync_create_fence_data create = { .value = 1, .name = "dgmm" };
+		struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
+		struct dma_buf_import_sync_file import = { .flags = DMA_BUF_SYNC_WRITE };
+		struct drm_dgmm_gem_info info;
+		size_t bad = size / 4;
+		__u32 handle = 0, *map;
+
+		ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, V, V | G, 0, &handle));
+		map = dgmm_gem_mmap(self->fd[i], handle, size);
+		ASSERT_NE(MAP_FAILED, map);
+		for (size_t w = 0; w < size / 4; w++)
+			map[w] = pattern(0xfe11, w);
+		munmap(map, size);
+
+		prime.handle = handle;
+		ASSERT_EQ(0, dgmm_ioctl(self->fd[i], DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
+		timeline = open(SW_SYNC_PATH, O_RDWR);
+		ASSERT_GE(timeline, 0);
+		ASSERT_EQ(0, ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &create));
+		import.fd = create.fence;
+		ASSERT_EQ(0, ioctl(prime.fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import));
+		close(create.fence);
+
+		/* The copy to GTT waits for the user's fence, which then fails. */
+		ASSERT_EQ(0, dgmm_gem_migrate(self->fd[i], handle, G));
+		EXPECT_EQ(-ETIME, dgmm_gem_wait(self->fd[i], handle, 0));
+		close(timeline);
+		ASSERT_EQ(0, dgmm_gem_wait(self->fd[i], handle, -1));
+		ASSERT_EQ(0, dgmm_gem_info(self->fd[i], handle, &info));
+		EXPECT_EQ(G, info.domain);
+
+		map = dgmm_gem_mmap(self->fd[i], handle, size);
+		ASSERT_NE(MAP_FAILED, map);
+		for (size_t w = 0; w < size / 4 && bad == size / 4; w++)
+			if (LOAD(map[w]) != pattern(0xfe11, w))
+				bad = w;
+		EXPECT_EQ(size / 4, bad) {
+			TH_LOG("word %zu lost its contents", bad);
+		}
+		munmap(map, size);
+		close(prime.fd);
 		dgmm_gem_close(self->fd[i], handle);
 	}
 }
