@@ -110,7 +110,8 @@ static inline struct dgmm_mm *ttm_to_dgmm_mm(struct ttm_device *bdev)
 	return container_of(bdev, struct dgmm_mm, ttm);
 }
 
-/* ttm_device_funcs.move, in dgmm_move.c */
+/* In dgmm_move.c: ttm_device_funcs.move, and whether a move must copy. */
+bool dgmm_bo_holds_data(struct ttm_buffer_object *tbo);
 int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 		 struct ttm_operation_ctx *ctx, struct ttm_resource *new_mem,
 		 struct ttm_place *hop);

@@ -124,6 +124,22 @@ static int copy_on_engine(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 }
 
 /**
+ * dgmm_bo_holds_data - does a BO hold contents that a move must keep?
+ * @tbo: the BO, reserved
+ *
+ * Return: true once it has been in VRAM or its pages exist; false for a new
+ * BO, whose next placement is zeroed instead.
+ */
+bool dgmm_bo_holds_data(struct ttm_buffer_object *tbo)
+{
+	struct ttm_resource *res = tbo->resource;
+
+	if (!res)
+		return false;
+	return res->mem_type == TTM_PL_VRAM || (tbo->ttm && ttm_tt_is_populated(tbo->ttm));
+}
+
+/**
  * dgmm_bo_move - ttm_device_funcs.move
  * @tbo: the BO, reserved
  * @evict: the move is an eviction
@@ -142,16 +158,11 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 	struct ttm_resource *old = tbo->resource;
 	u32 from = old ? old->mem_type : TTM_PL_SYSTEM;
 	u32 to = new_mem->mem_type;
-	bool has_data;
 	int err = 0;
 
 	dma_resv_assert_held(tbo->base.resv);
 
-	/* A BO holds data once it has been in VRAM or its pages exist. */
-	has_data = old && (from == TTM_PL_VRAM ||
-			   (tbo->ttm && ttm_tt_is_populated(tbo->ttm)));
-
-	if (!has_data) {
+	if (!dgmm_bo_holds_data(tbo)) {
 		if (to == TTM_PL_VRAM)
 			err = clear_into_vram(mm, tbo, new_mem);
 		else

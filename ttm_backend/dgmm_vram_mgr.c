@@ -9,8 +9,8 @@
  * of the window is in use so that such requests fail fast with -ENOSPC.
  *
  * Cleared blocks. The buddy allocator remembers which free blocks are known
- * to be zero (GPU_BUDDY_CLEARED), and allocations prefer them
- * (GPU_BUDDY_CLEAR_ALLOCATION). A BO that needs zeroed VRAM has the engine
+ * to be zero (GPU_BUDDY_CLEARED), and allocations for BOs that hold no data
+ * yet prefer them (GPU_BUDDY_CLEAR_ALLOCATION). A BO that needs zeroed VRAM has the engine
  * fill only the blocks that are not (dgmm_vram_mgr_snapshot() with
  * dirty_only), and a resource whose contents are still zero when it is freed
  * gives its blocks back as cleared. Everything that lets anyone write a
@@ -34,6 +34,7 @@
 #include <drm/ttm/ttm_placement.h>
 
 #include "dgmm_copy.h"
+#include "dgmm_mm.h"
 #include "dgmm_vram_mgr.h"
 
 static u64 block_start(const struct gpu_buddy_block *block)
@@ -103,8 +104,17 @@ static int dgmm_vram_mgr_alloc(struct ttm_resource_manager *man,
 		flags |= GPU_BUDDY_CONTIGUOUS_ALLOCATION;
 	if (fpfn || lpfn != man_pages)
 		flags |= GPU_BUDDY_RANGE_ALLOCATION;
-	/* Zeroed blocks first: a BO that needs clearing then costs nothing. */
-	flags |= GPU_BUDDY_CLEAR_ALLOCATION;
+	/*
+	 * A BO that is to be zeroed here takes cleared blocks first, and then
+	 * costs no clear; one whose data is copied in takes dirty ones first,
+	 * leaving the cleared ones for the next. Not for top-down places when
+	 * the CPU-visible window is smaller than VRAM: the allocator's search
+	 * for cleared blocks puts top-down aside when the only ones it finds
+	 * lie in the window, which is kept for BOs that need it.
+	 */
+	if (!dgmm_bo_holds_data(bo) &&
+	    !((place->flags & TTM_PL_FLAG_TOPDOWN) && mgr->visible_size < man->size))
+		flags |= GPU_BUDDY_CLEAR_ALLOCATION;
 	visible_only = (lpfn << PAGE_SHIFT) <= mgr->visible_size;
 
 	mutex_lock(&mgr->lock);
@@ -292,8 +302,9 @@ int dgmm_vram_mgr_fini(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev)
 
 	/*
 	 * Evicting also waits for BOs that are already deleted but still
-	 * busy (TTM frees them from its workqueue): only then is the LRU
-	 * empty, as ttm_resource_manager_set_used() wants it.
+	 * busy (TTM frees them from its workqueue), up to TTM's 15 s each:
+	 * only then is the LRU empty, as ttm_resource_manager_set_used()
+	 * wants it. A BO still busy after that fails the teardown (below).
 	 */
 	err = ttm_resource_manager_evict_all(bdev, man);
 	if (err)

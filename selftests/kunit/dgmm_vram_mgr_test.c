@@ -286,6 +286,16 @@ static void clear_case_desc(const struct clear_case *c, char *desc)
 
 KUNIT_ARRAY_PARAM(clear_case, clear_cases, clear_case_desc);
 
+/* Writes zeroes over every block of an allocation, through the BAR. */
+static void zero_blocks(struct dgmm_device *ddev, struct dgmm_kunit_alloc *a)
+{
+	struct gpu_buddy_block *block;
+
+	list_for_each_entry(block, &vres_of(a)->blocks, link)
+		memset_io(ddev->mm.vram_map + gpu_buddy_block_offset(block), 0,
+			  gpu_buddy_block_size(&ddev->mm.vram.mm, block));
+}
+
 static u64 clear_avail(struct dgmm_device *ddev)
 {
 	struct dgmm_vram_mgr *mgr = &ddev->mm.vram;
@@ -314,6 +324,8 @@ static void vram_cleared_on_free(struct kunit *test)
 
 	a = dgmm_kunit_alloc(test, ddev, SZ_1M, &place);
 	KUNIT_ASSERT_EQ(test, a->err, 0);
+	/* What goes back as cleared must be zero: this device runs more tests. */
+	zero_blocks(ddev, a);
 
 	if (c->state == CLEARED_BY_FENCE || c->state == CLEAR_FAILED ||
 	    c->state == CLEAR_PENDING) {
@@ -335,6 +347,41 @@ static void vram_cleared_on_free(struct kunit *test)
 		dma_fence_signal(fence);
 }
 
+/*
+ * With cleared blocks only inside the CPU-visible window and dirty VRAM
+ * above it, a top-down allocation for a BO that holds no data still goes
+ * above the window: the preference for cleared blocks must not take the
+ * window from the BOs that need it.
+ */
+static void vram_topdown_keeps_window(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct ttm_place anywhere = VRAM_PLACE(0, 0, 0);
+	struct ttm_place window = VRAM_PLACE(0, visible_pages(ddev), 0);
+	struct ttm_place topdown = VRAM_PLACE(0, 0, TTM_PL_FLAG_TOPDOWN);
+	struct dgmm_region_usage u;
+	struct dgmm_kunit_alloc *a;
+
+	if (ddev->mm.vram.visible_size + SZ_2M > vram_size(ddev))
+		kunit_skip(test, "the window is (almost) all of VRAM");
+
+	/* All free VRAM back as dirty, then 1 MiB in the window as cleared. */
+	vram_usage(ddev, &u);
+	a = dgmm_kunit_alloc(test, ddev, u.size - u.used, &anywhere);
+	KUNIT_ASSERT_EQ(test, a->err, 0);
+	dgmm_kunit_free(a);
+	a = dgmm_kunit_alloc(test, ddev, SZ_1M, &window);
+	KUNIT_ASSERT_EQ(test, a->err, 0);
+	zero_blocks(ddev, a);
+	dgmm_vram_mgr_set_cleared(a->res, NULL);
+	dgmm_kunit_free(a);
+	KUNIT_ASSERT_GE(test, clear_avail(ddev), (u64)SZ_1M);
+
+	a = dgmm_kunit_alloc(test, ddev, SZ_1M, &topdown);
+	KUNIT_ASSERT_EQ(test, a->err, 0);
+	KUNIT_EXPECT_EQ(test, vres_of(a)->used_visible_size, 0);
+}
+
 static struct kunit_case dgmm_vram_mgr_cases[] = {
 	KUNIT_CASE_PARAM(vram_alloc_free, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(vram_exhaustion, dgmm_kunit_device_gen),
@@ -345,6 +392,7 @@ static struct kunit_case dgmm_vram_mgr_cases[] = {
 	KUNIT_CASE_PARAM(vram_contiguous, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(vram_contiguous_fragmented, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(vram_cleared_on_free, clear_case_gen_params),
+	KUNIT_CASE_PARAM(vram_topdown_keeps_window, dgmm_kunit_device_gen),
 	{}
 };
 
