@@ -70,10 +70,16 @@ say "building the $DGMM_FLAVOUR kernel $kver (first run only, 4 to 7 min on 2 co
 rm -rf "$KBUILD"
 mkdir -p "$KBUILD"
 
-# One line every 30 s: the build says nothing else for minutes.
+# One line every 30 s: the build says nothing else for minutes. It lets go of
+# the cache lock, and takes its sleep along when it is killed.
 progress() {
-	local t=0
-	while sleep 30; do
+	local t=0 nap
+	exec 9>&-
+	trap 'kill $nap 2>/dev/null; exit 0' TERM
+	while :; do
+		sleep 30 &
+		nap=$!
+		wait $nap
 		t=$((t + 30))
 		say "  ${t} s: $(find "$KBUILD" -name '*.o' | wc -l) objects built"
 	done

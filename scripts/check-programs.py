@@ -62,8 +62,9 @@ def reduce(path):
     """One line per distinct (path, errno) of the execve calls in an strace log."""
     pending = {}
     seen = {}
-    start = re.compile(r'^(\d+)\s+execve\("((?:[^"\\]|\\.)*)"')
-    resumed = re.compile(r'^(\d+)\s+<\.\.\. execve resumed>')
+    # execveat(dirfd, "path", ...): the path is the second argument.
+    start = re.compile(r'^(\d+)\s+execve(?:at\([^,]*,\s*|\()"((?:[^"\\]|\\.)*)"')
+    resumed = re.compile(r'^(\d+)\s+<\.\.\. execve(?:at)? resumed>')
     result = re.compile(r'\)\s+=\s+(-?\d+)(?:\s+(E[A-Z0-9]+))?')
     with open(path, errors="replace") as f:
         for line in f:
@@ -316,14 +317,11 @@ def closure(roots, pkgs, provides):
         if p not in pkgs:
             continue
         for clause in pkgs[p][1].split(","):
-            for alt in clause.split("|"):
-                name = alt.strip().split(" ")[0].split(":")[0]
-                if not name:
-                    continue
-                hits = [name] if name in pkgs else provides.get(name, [])
-                if hits:
-                    todo.extend(hits)
-                    break  # the first installed alternative satisfies it
+            # apt installs the first alternative on a machine that has none:
+            # only that one counts (or, if it is virtual, what provides it).
+            name = clause.split("|")[0].strip().split(" ")[0].split(":")[0]
+            if name:
+                todo.extend([name] if name in pkgs else provides.get(name, []))
     return done
 
 
@@ -335,15 +333,20 @@ def check(args):
 
     programs = {}   # path -> where it came from
     missing = {}    # name -> where it came from
+    unrecorded = [] # records that could not be made
     for rec in args.recorded:
         ran, failed = set(), {}
         with open(rec) as f:
-            for line in f:
-                path, _, errno = line.rstrip("\n").partition("\t")
-                if errno == "0":
-                    ran.add(path)
-                else:
-                    failed.setdefault(os.path.basename(path), path)
+            lines = f.read().splitlines()
+        if not lines or lines[0].startswith("# not recorded"):
+            unrecorded.append(f"{rec}: {lines[0][2:] if lines else 'empty'}")
+            continue
+        for line in lines:
+            path, _, errno = line.partition("\t")
+            if errno == "0":
+                ran.add(path)
+            else:
+                failed.setdefault(os.path.basename(path), path)
         ran_names = {os.path.basename(p) for p in ran}
         for path in ran:
             # The kernel's and the project's own programs are built or kept
@@ -406,6 +409,7 @@ def check(args):
         print(f"# {path}: {why}")
     for name, where in sorted(missing.items()):
         bad.append(f"{name} ({where}): not found on PATH")
+    bad += unrecorded
     for b in bad:
         print(f"not ok {b}")
     print(f"# {len(programs)} programs checked, {len(bad)} problems")

@@ -8,32 +8,37 @@
 #
 #   scripts/fresh-root-test.sh [DIR]     (as root; DIR: /var/tmp/dgmm-fresh-root)
 #
-# Logs go to out/fresh-root/. Exits non-zero if either command failed.
-# This script installs debootstrap on the host itself; scripts/check-programs.py
-# leaves it out of the programs deps.sh must provide.
+# Logs go to out/fresh-root/; the root is removed when both commands passed
+# and kept for a look when one failed. Exits non-zero if either failed.
+# The mounts it needs (proc, sys, dev) live in a mount namespace of its own,
+# which goes away with it, however it ends. This script installs debootstrap
+# on the host itself; scripts/check-programs.py leaves it out of the
+# programs deps.sh must provide.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "run this as root: it uses debootstrap, mount and chroot"
+if [ -z "${DGMM_FRESH_NS:-}" ]; then
+	DGMM_FRESH_NS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
 root=${1:-/var/tmp/dgmm-fresh-root}
 logs=$DGMM_OUT/fresh-root
 mirror=http://deb.debian.org/debian
 mkdir -p "$logs"
 
-if ! command -v debootstrap >/dev/null; then
-	say "installing debootstrap on this machine"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		debootstrap >/dev/null
+# Never delete through a mount (a /dev bind left by a killed run elsewhere).
+if [ -e "$root" ] && findmnt -R -n -o TARGET | grep -q "^$root/"; then
+	die "something is mounted below $root: unmount it first"
 fi
 
-mounted=()
-cleanup() {
-	local m
-	for ((m = ${#mounted[@]} - 1; m >= 0; m--)); do
-		umount -l "${mounted[m]}" 2>/dev/null || true
-	done
-}
-trap cleanup EXIT
+if ! command -v debootstrap >/dev/null; then
+	say "installing debootstrap on this machine"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends debootstrap >/dev/null 2>&1 || {
+		apt-get update -q >/dev/null
+		apt-get install -y -q --no-install-recommends debootstrap >/dev/null
+	}
+fi
 
 # Wall time of a command, its output to a log; sets $secs and returns its status.
 timed() { # log command...
@@ -45,7 +50,7 @@ timed() { # log command...
 }
 
 say "debootstrap bookworm (minbase) into $root"
-rm -rf "$root"
+rm -rf --one-file-system "$root"
 timed "$logs/debootstrap.log" debootstrap --variant=minbase --include=git,make,ca-certificates \
 	bookworm "$root" "$mirror" || { tail -20 "$logs/debootstrap.log"; die "debootstrap failed"; }
 debootstrap_s=$secs
@@ -65,7 +70,6 @@ for m in proc sys dev dev/pts; do
 	dev) mount --bind /dev "$root/dev" ;;
 	dev/pts) mount -t devpts devpts "$root/dev/pts" ;;
 	esac
-	mounted+=("$root/$m")
 done
 
 say "cloning $(git -C "$DGMM_ROOT" rev-parse --short HEAD) into $root/root/dgmm"
@@ -90,4 +94,10 @@ check_s=$secs
 	printf '  make check                     %4d s  %s  (%s)\n' "$check_s" "$check" \
 		"$(tail -n 1 "$logs/check.log")"
 } | tee "$logs/summary.txt"
+if [ $rc = 0 ]; then
+	umount -R "$root/proc" "$root/sys" "$root/dev" 2>/dev/null || true
+	rm -rf --one-file-system "$root"
+else
+	say "keeping $root for a look"
+fi
 exit $rc

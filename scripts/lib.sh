@@ -15,9 +15,9 @@
 
 DGMM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian's programs only: a python3, make or rustc of the user's own (pyenv,
-# cargo, /opt) must not decide how the kernel builds, nor hide a package that
-# deps.sh forgot (see scripts/check-programs.py).
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# cargo, /usr/local, /opt) must not decide how the kernel builds, nor hide a
+# package that deps.sh forgot (see scripts/check-programs.py).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 DGMM_CACHE=${DGMM_CACHE:-/var/cache/dgmm}
 DGMM_OUT=${DGMM_OUT:-$DGMM_ROOT/out}
 DGMM_FLAVOUR=${DGMM_FLAVOUR:-check}
@@ -79,14 +79,23 @@ dgmm_copy_sources() { # dir
 # Runs a command, recording every program it (and its children) executed:
 # writes FILE with one "path<TAB>errno" line per distinct execve, errno 0 for
 # those that ran. scripts/check-programs.py reads it. Returns the command's
-# exit status.
+# exit status. Where strace cannot trace (ptrace forbidden), the command
+# runs untraced and FILE says so, which fails the programs check.
 dgmm_record_programs() { # file command...
 	local file=$1 rc=0
 	shift
-	strace -f -qq -e trace=execve -e signal=none --seccomp-bpf -s 4096 \
+	if ! strace -f -qq -o /dev/null -- true 2>/dev/null; then
+		echo "# not recorded: strace cannot trace here" >"$file"
+		"$@" || rc=$?
+		return $rc
+	fi
+	strace -f -qq -e trace=execve,execveat -e signal=none --seccomp-bpf -s 4096 \
 		-o "$file.strace" -- "$@" || rc=$?
-	python3 "$DGMM_ROOT/scripts/check-programs.py" reduce "$file.strace" >"$file" &&
+	if python3 "$DGMM_ROOT/scripts/check-programs.py" reduce "$file.strace" >"$file"; then
 		rm -f "$file.strace"
+	else
+		echo "# not recorded: reading $file.strace failed" >"$file"
+	fi
 	return $rc
 }
 

@@ -78,6 +78,8 @@ result $? "dgmm.ko builds with W=1 and no warning against Debian's linux-headers
 mapfile -t scripts < <(cd "$DGMM_ROOT" && ls scripts/*.sh scripts/*.py Makefile .ci/run |
 	grep -v '^scripts/fresh-root-test.sh$')
 recorded=("$KBUILD/programs.txt" "$logs"/*.programs)
+bench_record=$(DGMM_FLAVOUR=bench dgmm_kernel_paths && echo "$KBUILD/programs.txt")
+[ -f "$bench_record" ] && recorded+=("$bench_record")
 args=()
 for f in "${recorded[@]}"; do args+=(--recorded "$f"); done
 for f in "${scripts[@]}"; do args+=(--script "$DGMM_ROOT/$f"); done
