@@ -13,7 +13,6 @@ mkdir -p "$DGMM_OUT"
 
 dir=$(dgmm_module_dir bench)
 say "building dgmm for the bench kernel in $dir"
-rm -rf "$dir"
 dgmm_copy_sources "$dir"
 make -s -C "$KBUILD" M="$dir" W=1 modules >"$DGMM_OUT/bench-build.log" 2>&1 ||
 	{ tail -30 "$DGMM_OUT/bench-build.log"; die "building dgmm for the bench kernel failed"; }

@@ -249,6 +249,21 @@ def words_in_command_position(text):
     return {n for n in names if re.match(r"^[A-Za-z0-9_.+-]+$", n) and n not in SHELL_WORDS}
 
 
+def shebang(text):
+    """The program a script's #! line runs (through env: the program env finds), or None."""
+    m = re.match(r"#!\s*(\S+)(?:\s+(\S+))?", text)
+    if not m:
+        return None
+    return m.group(2) if os.path.basename(m.group(1)) == "env" and m.group(2) else m.group(1)
+
+
+def resolve(name):
+    """A program's path: as given when absolute, else found on PATH (None if not)."""
+    if not name:
+        return None
+    return name if name.startswith("/") else shutil.which(name)
+
+
 def python_subprocesses(text):
     """Programs a Python script runs: the first word of its subprocess calls."""
     return set(re.findall(r"subprocess\.\w+\(\s*\[\s*[\"']([^\"']+)[\"']", text))
@@ -355,18 +370,11 @@ def check(args):
                 programs.setdefault(path, rec)
             try:
                 with open(path, "rb") as f:
-                    head = f.readline(256)
+                    interp = resolve(shebang(f.readline(256).decode(errors="replace")))
             except OSError:
                 continue
-            if head.startswith(b"#!"):
-                interp = head[2:].decode(errors="replace").split()
-                if interp:
-                    if os.path.basename(interp[0]) == "env" and len(interp) > 1:
-                        which = shutil.which(interp[1])
-                        if which:
-                            programs.setdefault(which, f"{rec} ({path})")
-                    else:
-                        programs.setdefault(interp[0], f"{rec} ({path})")
+            if interp:
+                programs.setdefault(interp, f"{rec} ({path})")
         for name, path in failed.items():
             if name not in ran_names and name not in OPTIONAL and "/" in path:
                 missing.setdefault(name, rec)
@@ -380,14 +388,13 @@ def check(args):
             names = words_in_command_position(makefile_recipes(text))
         else:
             names = words_in_command_position(text)
-        interp = re.match(r"#!\s*(\S+)(?:\s+(\S+))?", text)
-        if interp:
-            names.add(interp.group(2) if interp.group(1).endswith("/env") else interp.group(1))
+        if shebang(text):
+            names.add(shebang(text))
         for name in names:
             # Names not on PATH are functions, case labels or words of
             # arrays; a program the scripts need but this machine lacks
             # fails the scripts themselves.
-            path = name if name.startswith("/") else shutil.which(name)
+            path = resolve(name)
             if not path or not path.startswith(SYSTEM_DIRS):
                 continue
             programs.setdefault(path, script)
@@ -405,7 +412,7 @@ def check(args):
             why = f"{pkg}, in every Debian system"
         else:
             why = f"{pkg}, which deps.sh does not install"
-            bad.append(f"{path} ({programs[path]}): from {why.split(',')[0]}, not installed by deps.sh")
+            bad.append(f"{path} ({programs[path]}): from {pkg}, not installed by deps.sh")
         print(f"# {path}: {why}")
     for name, where in sorted(missing.items()):
         bad.append(f"{name} ({where}): not found on PATH")

@@ -68,9 +68,10 @@ dgmm_module_dir() { # flavour
 	if [ "$1" = check ]; then echo "$DGMM_ROOT"; else echo "$DGMM_OUT/build-$1"; fi
 }
 
-# Copies the project's tracked (and new, not ignored) files into DIR, which
-# then builds like the work tree.
+# Makes DIR a fresh copy of the project's tracked (and new, not ignored)
+# files, which then builds like the work tree.
 dgmm_copy_sources() { # dir
+	rm -rf "$1"
 	mkdir -p "$1"
 	(cd "$DGMM_ROOT" && git ls-files -z --cached --others --exclude-standard |
 		tar --null --no-recursion -T - -cf -) | tar -C "$1" -xf -

@@ -37,17 +37,18 @@ if [ "$kernel" = distro ]; then
 	python3 - "$DISTRO_MODULES/modules.dep" $(modinfo -F depends "$moddir/dgmm.ko" | tr , ' ') \
 		<<'EOF' >"$root/modules.list"
 import sys
+def name(path):  # kernel/drivers/gpu/drm/drm-foo.ko.xz -> drm_foo
+    return path.rsplit("/", 1)[-1].split(".ko")[0].replace("-", "_")
 deps = {}
 for line in open(sys.argv[1]):
     mod, _, rest = line.partition(":")
-    deps[mod.rsplit("/", 1)[-1].split(".ko")[0].replace("-", "_")] = [mod] + rest.split()
-want, todo = set(), [m.replace("-", "_") for m in sys.argv[2:]]
+    deps[name(mod)] = [mod] + rest.split()
+want, todo = set(), [name(m) for m in sys.argv[2:]]
 while todo:
-    name = todo.pop()
-    for path in deps[name]:
+    for path in deps[todo.pop()]:
         if path not in want:
             want.add(path)
-            todo.append(path.rsplit("/", 1)[-1].split(".ko")[0].replace("-", "_"))
+            todo.append(name(path))
 print("\n".join(sorted(want)))
 EOF
 	while read -r mod; do

@@ -16,6 +16,8 @@ dgmm_distro_paths
 
 logs=$DGMM_OUT/static
 mkdir -p "$logs"
+# An array, not a function: dgmm_record_programs hands it to strace.
+kmake=(make -C "$KBUILD" M="$DGMM_ROOT")
 n=0 failed=0
 result() { # status description [log]
 	n=$((n + 1))
@@ -31,15 +33,15 @@ result() { # status description [log]
 echo "TAP version 13"
 echo "1..7"
 
-make -C "$KBUILD" M="$DGMM_ROOT" clean >/dev/null 2>&1
-dgmm_record_programs "$logs/build.programs" make -C "$KBUILD" M="$DGMM_ROOT" W=1 modules >"$logs/build.log" 2>&1
+"${kmake[@]}" clean >/dev/null 2>&1
+dgmm_record_programs "$logs/build.programs" "${kmake[@]}" W=1 modules >"$logs/build.log" 2>&1
 result $? "dgmm.ko and dgmm_test.ko build with W=1" "$logs/build.log"
 grep -E "warning:|error:" "$logs/build.log" >"$logs/warnings.log"
 [ ! -s "$logs/warnings.log" ]
 result $? "W=1 build has no warnings" "$logs/warnings.log"
 
 # C=2 runs sparse on every file again without recompiling it.
-dgmm_record_programs "$logs/sparse.programs" make -C "$KBUILD" M="$DGMM_ROOT" C=2 modules >"$logs/sparse.log" 2>&1
+dgmm_record_programs "$logs/sparse.programs" "${kmake[@]}" C=2 modules >"$logs/sparse.log" 2>&1
 sparse_rc=$?
 grep -F "$DGMM_ROOT/" "$logs/sparse.log" | grep -E "warning:|error:" >"$logs/sparse-findings.log"
 [ $sparse_rc = 0 ] && [ ! -s "$logs/sparse-findings.log" ]
@@ -61,7 +63,6 @@ result $? "userspace tests and tools build with -Wall -Werror" "$logs/userspace.
 # Debian's headers: a copy of the sources, so that the work tree keeps the
 # objects of the test kernel.
 distro_dir=$(dgmm_module_dir distro)
-rm -rf "$distro_dir"
 dgmm_copy_sources "$distro_dir"
 dgmm_record_programs "$logs/distro.programs" \
 	make -C "$DISTRO_KDIR" M="$distro_dir" W=1 modules >"$logs/distro.log" 2>&1
