@@ -10,10 +10,10 @@
  *
  * Cleared blocks. The buddy allocator remembers which free blocks are known
  * to be zero (GPU_BUDDY_CLEARED), and allocations for BOs that hold no data
- * yet prefer them (GPU_BUDDY_CLEAR_ALLOCATION). A BO that needs zeroed VRAM has the engine
- * fill only the blocks that are not (dgmm_vram_mgr_snapshot() with
- * dirty_only), and a resource whose contents are still zero when it is freed
- * gives its blocks back as cleared. Everything that lets anyone write a
+ * yet prefer them (GPU_BUDDY_CLEAR_ALLOCATION). A BO that needs zeroed VRAM
+ * has the engine fill only the blocks that are not (dgmm_vram_mgr_snapshot()
+ * with dirty_only), and a resource whose contents are still zero when it is
+ * freed gives its blocks back as cleared. Everything that lets anyone write a
  * resource (a CPU mapping, a debugger, a copy into it) makes it dirty first:
  * dgmm_vram_mgr_mark_dirty(). At start all of VRAM counts as dirty.
  *
