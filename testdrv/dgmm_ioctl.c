@@ -233,7 +233,8 @@ int dgmm_gem_info_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 		args->size = bo->tbo.base.size;
 		args->domain = state.domain;
 		args->state = (state.cpu_visible ? DRM_DGMM_STATE_CPU_VISIBLE : 0) |
-			      (state.contiguous ? DRM_DGMM_STATE_CONTIGUOUS : 0);
+			      (state.contiguous ? DRM_DGMM_STATE_CONTIGUOUS : 0) |
+			      (state.swapped ? DRM_DGMM_STATE_SWAPPED : 0);
 		args->preferred_domains = bo->req.preferred;
 		args->allowed_domains = bo->req.allowed;
 		args->flags = bo->req.flags;

@@ -247,6 +247,7 @@ int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state)
 		state->contiguous = res->mem_type == TTM_PL_VRAM &&
 				    (res->placement & TTM_PL_FLAG_CONTIGUOUS);
 	}
+	state->swapped = bo->tbo.ttm && (bo->tbo.ttm->page_flags & TTM_TT_FLAG_SWAPPED);
 	ttm_bo_unreserve(&bo->tbo);
 	return 0;
 }

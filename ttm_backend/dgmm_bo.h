@@ -55,6 +55,7 @@ bool dgmm_bo_is_dgmm_bo(struct ttm_buffer_object *tbo);
  * @domain: the DGMM_DOMAIN_* it is in now
  * @cpu_visible: the CPU can map all of it where it is
  * @contiguous: it is one contiguous range where it is
+ * @swapped: TTM swapped its pages out
  * @pin_count: pins held
  * @move_count: moves so far
  */
@@ -62,6 +63,7 @@ struct dgmm_bo_state {
 	u32 domain;
 	bool cpu_visible;
 	bool contiguous;
+	bool swapped;
 	u32 pin_count;
 	u64 move_count;
 };

@@ -127,16 +127,23 @@ static int copy_on_engine(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
  * dgmm_bo_holds_data - does a BO hold contents that a move must keep?
  * @tbo: the BO, reserved
  *
- * Return: true once it has been in VRAM or its pages exist; false for a new
- * BO, whose next placement is zeroed instead.
+ * Pages that TTM swapped out are data too: such a tt is no longer populated,
+ * and ttm_tt_populate() brings the pages back from swap.
+ *
+ * Return: true once it has been in VRAM or its pages exist, in memory or
+ * swapped out; false for a new BO, whose next placement is zeroed instead.
  */
 bool dgmm_bo_holds_data(struct ttm_buffer_object *tbo)
 {
 	struct ttm_resource *res = tbo->resource;
+	struct ttm_tt *tt = tbo->ttm;
 
+	dma_resv_assert_held(tbo->base.resv);
 	if (!res)
 		return false;
-	return res->mem_type == TTM_PL_VRAM || (tbo->ttm && ttm_tt_is_populated(tbo->ttm));
+	if (res->mem_type == TTM_PL_VRAM)
+		return true;
+	return tt && (ttm_tt_is_populated(tt) || (tt->page_flags & TTM_TT_FLAG_SWAPPED));
 }
 
 /**

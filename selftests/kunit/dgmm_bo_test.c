@@ -4,7 +4,7 @@
  * in every domain, a pattern survives every one of the six moves between
  * VRAM, GTT and SYSTEM (run on the copy engine, pipelined), freed VRAM comes
  * back cleared, VRAM nobody wrote is not cleared twice, and contents
- * survive eviction when VRAM is oversubscribed.
+ * survive eviction when VRAM is oversubscribed and swapout by TTM.
  */
 
 #include <kunit/test.h>
@@ -329,6 +329,54 @@ static void bo_evict_oversubscribed(struct kunit *test)
 	KUNIT_EXPECT_GT(test, in_gtt, 0);
 }
 
+/* Swaps the BO's pages out through TTM, as its shrinker or page limit would. */
+static void bo_swap_out(struct kunit *test, struct dgmm_bo *bo)
+{
+	struct ttm_operation_ctx ctx = { };
+	bool swapped = false;
+	unsigned int i;
+
+	/* Each call swaps out one BO, least recently used first. */
+	for (i = 0; i < 256 && !swapped; i++) {
+		KUNIT_ASSERT_GE(test, ttm_device_swapout(&bo->mm->ttm, &ctx, GFP_KERNEL), 0);
+		KUNIT_ASSERT_EQ(test, 0, ttm_bo_reserve(&bo->tbo, false, false, NULL));
+		swapped = bo->tbo.ttm && (bo->tbo.ttm->page_flags & TTM_TT_FLAG_SWAPPED);
+		ttm_bo_unreserve(&bo->tbo);
+	}
+	KUNIT_ASSERT_TRUE_MSG(test, swapped, "TTM did not swap the BO out");
+}
+
+/*
+ * A BO whose pages TTM swapped out holds data: wherever it goes next (VRAM
+ * through a GTT hop, GTT, or staying in SYSTEM and read by the CPU), its
+ * contents come back from swap.
+ */
+static void bo_swapped_keeps_contents(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	static const u32 start[] = { G, S };
+	static const u32 dest[] = { V, G, S };
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(start); i++) {
+		for (j = 0; j < ARRAY_SIZE(dest); j++) {
+			u32 seed = 0x5a9 + i * 16 + j;
+			struct dgmm_bo *bo;
+
+			bo = dgmm_kunit_bo_create(test, ddev, SZ_1M + PAGE_SIZE, start[i],
+						  V | G | S, 0);
+			bo_pattern(test, bo, seed, false);
+			bo_swap_out(test, bo);
+			KUNIT_EXPECT_EQ(test, domain_of(test, bo), S);
+			KUNIT_ASSERT_EQ(test, 0, dgmm_bo_migrate(bo, dest[j], NULL));
+			KUNIT_EXPECT_EQ_MSG(test, domain_of(test, bo), dest[j],
+					    "from %u to %u", start[i], dest[j]);
+			bo_pattern(test, bo, seed, true);
+			kunit_release_action(test, dgmm_kunit_bo_release, bo);
+		}
+	}
+}
+
 static struct kunit_case dgmm_bo_cases[] = {
 	KUNIT_CASE_PARAM(bo_create_zeroed, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_six_transitions, dgmm_kunit_device_gen),
@@ -336,6 +384,7 @@ static struct kunit_case dgmm_bo_cases[] = {
 	KUNIT_CASE_PARAM(bo_vram_cleared_on_reuse, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_vram_clear_tracking, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_evict_oversubscribed, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(bo_swapped_keeps_contents, dgmm_kunit_device_gen),
 	{}
 };
 

@@ -117,7 +117,10 @@ struct dgmm_kunit_alloc *dgmm_kunit_alloc(struct kunit *test,
 
 	man = ttm_manager_type(&ddev->mm.ttm, place->mem_type);
 	KUNIT_ASSERT_NOT_NULL(test, man);
+	/* TTM allocates and frees under the BO's reservation; so do we. */
+	dma_resv_lock(a->bo.base.resv, NULL);
 	a->err = man->func->alloc(man, &a->bo, place, &a->res);
+	dma_resv_unlock(a->bo.base.resv);
 	if (a->err)
 		a->res = NULL;
 	return a;
@@ -129,8 +132,11 @@ struct dgmm_kunit_alloc *dgmm_kunit_alloc(struct kunit *test,
  */
 void dgmm_kunit_free(struct dgmm_kunit_alloc *a)
 {
-	if (a->res)
-		ttm_resource_free(&a->bo, &a->res);
+	if (!a->res)
+		return;
+	dma_resv_lock(a->bo.base.resv, NULL);
+	ttm_resource_free(&a->bo, &a->res);
+	dma_resv_unlock(a->bo.base.resv);
 }
 
 struct kunit_fence {

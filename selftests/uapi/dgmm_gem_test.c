@@ -504,6 +504,110 @@ TEST_F(gem, move_survives_failed_user_fence)
 	}
 }
 
+#define TT_SHRINK_PATH "/sys/kernel/debug/ttm/tt_shrink"
+
+/* Reads TTM's tt_shrink (each read swaps out one BO) until @handle is swapped out. */
+static int swap_out(int fd, __u32 handle)
+{
+	struct drm_dgmm_gem_info info;
+	char buf[32];
+
+	for (int i = 0; i < 1000; i++) {
+		int shrink = open(TT_SHRINK_PATH, O_RDONLY);
+
+		if (shrink < 0)
+			return -errno;
+		if (read(shrink, buf, sizeof(buf)) < 0) {
+			close(shrink);
+			return -errno;
+		}
+		close(shrink);
+		if (dgmm_gem_info(fd, handle, &info))
+			return -EIO;
+		if (info.state & DRM_DGMM_STATE_SWAPPED)
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+/* The first word of @map (@words long) that does not hold pattern(@seed). */
+static size_t first_bad_word(const __u32 *map, size_t words, __u32 seed)
+{
+	size_t w;
+
+	for (w = 0; w < words; w++)
+		if (LOAD(map[w]) != pattern(seed, w))
+			break;
+	return w;
+}
+
+/*
+ * TTM swaps BOs out under memory pressure (here: through its debugfs
+ * tt_shrink). A swapped-out BO keeps its contents on every way back: moved
+ * to VRAM, moved to GTT, read through a mapping made before the swap, and
+ * read through /proc/pid/mem as a debugger would.
+ */
+TEST_F(gem, swapped_bo_keeps_contents)
+{
+	enum { TO_VRAM, TO_GTT, MAPPED, PROC_MEM, WAYS };
+	static const char *const way[] = { "to VRAM", "to GTT", "mapped", "/proc/pid/mem" };
+	const size_t size = 1024 * 1024, words = size / 4;
+
+	if (access(TT_SHRINK_PATH, R_OK))
+		SKIP(return, "no %s (debugfs)", TT_SHRINK_PATH);
+
+	for (int i = 0; i < self->n; i++) {
+		for (int k = 0; k < WAYS; k++) {
+			struct drm_dgmm_gem_info info;
+			__u32 handle = 0, *map, *copy;
+			__u32 seed = 0x5a90 + k;
+			size_t bad;
+			int mem;
+
+			ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, G, ALL,
+						     DRM_DGMM_GEM_CPU_ACCESS, &handle));
+			map = dgmm_gem_mmap(self->fd[i], handle, size);
+			ASSERT_NE(MAP_FAILED, map);
+			for (size_t w = 0; w < words; w++)
+				map[w] = pattern(seed, w);
+
+			ASSERT_EQ(0, swap_out(self->fd[i], handle));
+			ASSERT_EQ(0, dgmm_gem_info(self->fd[i], handle, &info));
+			EXPECT_EQ(S, info.domain);
+
+			switch (k) {
+			case TO_VRAM:
+			case TO_GTT:
+				ASSERT_EQ(0, dgmm_gem_migrate(self->fd[i], handle,
+							      k == TO_VRAM ? V : G));
+				ASSERT_EQ(0, dgmm_gem_info(self->fd[i], handle, &info));
+				EXPECT_EQ(k == TO_VRAM ? V : G, info.domain);
+				EXPECT_FALSE(info.state & DRM_DGMM_STATE_SWAPPED);
+				/* fall through */
+			case MAPPED:
+				bad = first_bad_word(map, words, seed);
+				break;
+			default:
+				copy = malloc(size);
+				ASSERT_NE(NULL, copy);
+				mem = open("/proc/self/mem", O_RDONLY);
+				ASSERT_GE(mem, 0);
+				ASSERT_EQ((ssize_t)size,
+					  pread(mem, copy, size, (off_t)(uintptr_t)map));
+				close(mem);
+				bad = first_bad_word(copy, words, seed);
+				free(copy);
+				break;
+			}
+			EXPECT_EQ(words, bad) {
+				TH_LOG("%s: word %zu lost its contents", way[k], bad);
+			}
+			munmap(map, size);
+			dgmm_gem_close(self->fd[i], handle);
+		}
+	}
+}
+
 FIXTURE(dumb) {
 	int fd[DGMM_MAX_DEVICES];
 	int n;

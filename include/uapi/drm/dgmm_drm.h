@@ -212,6 +212,11 @@ struct drm_dgmm_gem_mmap_offset {
 #define DRM_DGMM_STATE_CPU_VISIBLE	(1 << 0)
 /* The BO is one contiguous range where it is now. */
 #define DRM_DGMM_STATE_CONTIGUOUS	(1 << 1)
+/*
+ * The BO's pages are swapped out (TTM did it under memory pressure); the next
+ * CPU access or move brings them back first.
+ */
+#define DRM_DGMM_STATE_SWAPPED		(1 << 2)
 
 /**
  * struct drm_dgmm_gem_info - what a BO is and where it is
