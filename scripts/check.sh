@@ -53,11 +53,17 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect kselftest:dgmm_query_test \
 	--expect kselftest:dgmm_gem_test \
 	--expect kselftest:dgmm_unbind_test \
+	--expect guest:tiny-load \
+	--expect kselftest:dgmm_pressure_test@tiny \
+	--expect kselftest:dgmm_gem_test@tiny \
+	--expect guest:tiny-restore \
 	--expect guest:debugfs \
 	--expect guest:lifecycle \
 	--expect distro/guest:load \
 	--expect distro/kselftest:dgmm_query_test \
 	--expect distro/kselftest:dgmm_gem_test \
 	--expect distro/kselftest:dgmm_unbind_test \
+	--expect distro/kselftest:dgmm_pressure_test@tiny \
+	--expect distro/kselftest:dgmm_gem_test@tiny \
 	--expect distro/guest:lifecycle \
 	--require-kmemleak

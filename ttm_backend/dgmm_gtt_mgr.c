@@ -5,6 +5,13 @@
  * Allocation reserves bo->base.size bytes of the budget or fails with -ENOSPC,
  * which makes TTM evict from GTT (to SYSTEM) and retry. There is no address
  * range to allocate in: a place with fpfn or lpfn set cannot be satisfied.
+ *
+ * Temporary resources (TTM_PL_FLAG_TEMPORARY: the hop of a move between
+ * VRAM and SYSTEM, which the engine can only make through GTT) are not
+ * charged, as amdgpu's GTT manager does not charge them: they live only
+ * while the BO moves, and charging them would make a BO bigger than GTT
+ * impossible to evict from VRAM, and every eviction wait for room in a full
+ * GTT. Their pages are the BO's own, which TTM's page limit still counts.
  */
 
 #include <linux/slab.h>
@@ -27,6 +34,8 @@ static int dgmm_gtt_mgr_alloc(struct ttm_resource_manager *man,
 	if (place->fpfn || place->lpfn)
 		return -ENOSPC;
 
+	if (place->flags & TTM_PL_FLAG_TEMPORARY)
+		size = 0;
 	if (atomic64_add_return(size, &mgr->used) > man->size) {
 		atomic64_sub(size, &mgr->used);
 		return -ENOSPC;
@@ -47,7 +56,9 @@ static void dgmm_gtt_mgr_free(struct ttm_resource_manager *man,
 {
 	struct dgmm_gtt_mgr *mgr = to_dgmm_gtt_mgr(man);
 
-	atomic64_sub(res->size, &mgr->used);
+	/* ttm_resource_init() copied the place's flags into res->placement. */
+	if (!(res->placement & TTM_PL_FLAG_TEMPORARY))
+		atomic64_sub(res->size, &mgr->used);
 	ttm_resource_fini(man, res);
 	kfree(res);
 }

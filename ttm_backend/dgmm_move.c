@@ -7,7 +7,8 @@
  *                               come zeroed)
  *   SYSTEM      -               nothing (pages    via GTT (multihop), or a
  *                               get mapped)       clear if it holds no data
- *   GTT         wait idle       -                 copy on the engine
+ *   GTT         nothing (pages  -                 copy on the engine
+ *               stay mapped)
  *   VRAM        via GTT         copy on the       copy on the engine
  *               (multihop)      engine            (e.g. into the visible window)
  *
@@ -94,7 +95,7 @@ static int clear_into_vram(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 }
 
 static int copy_on_engine(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
-			  bool evict, struct ttm_resource *new_mem)
+			  struct ttm_resource *new_mem)
 {
 	struct dgmm_mem src, dst;
 	struct dma_fence *fence;
@@ -115,10 +116,15 @@ static int copy_on_engine(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 		return PTR_ERR(fence);
 
 	/*
-	 * Pipelined: an evicted VRAM range is handed back at once and the
-	 * next user of it waits for this fence (the manager's move fence).
+	 * Pipelined, the CPU never waits. VRAM the BO leaves is handed back
+	 * at once, for an eviction, a migration or the first half of a hop
+	 * alike (TTM flags none but the first as eviction, and would keep the
+	 * VRAM on a ghost object that the next eviction has to wait for): the
+	 * manager's move fence makes its next user depend on this copy. Pages
+	 * the BO leaves go to a ghost object, freed once the copy is done.
 	 */
-	err = ttm_bo_move_accel_cleanup(tbo, fence, evict, true, new_mem);
+	err = ttm_bo_move_accel_cleanup(tbo, fence, tbo->resource->mem_type == TTM_PL_VRAM,
+					true, new_mem);
 	dma_fence_put(fence);
 	return err;
 }
@@ -149,7 +155,7 @@ bool dgmm_bo_holds_data(struct ttm_buffer_object *tbo)
 /**
  * dgmm_bo_move - ttm_device_funcs.move
  * @tbo: the BO, reserved
- * @evict: the move is an eviction
+ * @evict: the move is an eviction (treated as any other move)
  * @ctx: the operation context
  * @new_mem: the resource to move to
  * @hop: where to go first when one step is not enough (NULL inside a hop)
@@ -186,10 +192,14 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 		account(mm, tbo, from, to, 0);
 		return 0;
 	case TTM_PL_TT << 4 | TTM_PL_SYSTEM:
-		/* The device must be done with the pages before they leave it. */
-		err = ttm_bo_wait_ctx(tbo, ctx);
-		if (err)
-			return err;
+		/*
+		 * Pipelined, without waiting: the device has no GART binding to
+		 * tear down, and the pages (and their DMA mappings) stay until
+		 * TTM unpopulates the tt, which it does only when the BO is idle
+		 * (swapout and destruction wait). A copy into them that is still
+		 * running (the second half of VRAM -> GTT -> SYSTEM) keeps its
+		 * fence in the reservation, and every CPU access waits for it.
+		 */
 		ttm_bo_move_null(tbo, new_mem);
 		account(mm, tbo, from, to, 0);
 		return 0;
@@ -202,7 +212,7 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 					   .flags = TTM_PL_FLAG_TEMPORARY };
 		return -EMULTIHOP;
 	default:
-		err = copy_on_engine(mm, tbo, evict, new_mem);
+		err = copy_on_engine(mm, tbo, new_mem);
 		if (err)
 			return err;
 		account(mm, tbo, from, to, tbo->base.size);

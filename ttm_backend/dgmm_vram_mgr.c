@@ -65,6 +65,28 @@ static bool blocks_contiguous(struct gpu_buddy *mm, struct list_head *blocks)
 	return true;
 }
 
+/* Does any of @blocks lie in the first @visible_size bytes? */
+static bool blocks_visible(struct gpu_buddy *mm, struct list_head *blocks, u64 visible_size)
+{
+	struct gpu_buddy_block *block;
+
+	list_for_each_entry(block, blocks, link)
+		if (block_start(block) < visible_size)
+			return true;
+	return false;
+}
+
+/* Frees blocks an allocation did not use, each keeping its clear state. */
+static void give_back_blocks(struct gpu_buddy *mm, struct list_head *blocks)
+{
+	struct gpu_buddy_block *block, *next;
+
+	list_for_each_entry_safe(block, next, blocks, link) {
+		list_del(&block->link);
+		gpu_buddy_free_block(mm, block);
+	}
+}
+
 static int dgmm_vram_mgr_alloc(struct ttm_resource_manager *man,
 			       struct ttm_buffer_object *bo,
 			       const struct ttm_place *place,
@@ -78,7 +100,7 @@ static int dgmm_vram_mgr_alloc(struct ttm_resource_manager *man,
 	u64 size, min_block_size;
 	struct gpu_buddy_block *block;
 	unsigned long flags = 0;
-	bool visible_only;
+	bool visible_only, keep_window;
 	int err;
 
 	if (!lpfn || lpfn > man_pages)
@@ -107,15 +129,14 @@ static int dgmm_vram_mgr_alloc(struct ttm_resource_manager *man,
 	/*
 	 * A BO that is to be zeroed here takes cleared blocks first, and then
 	 * costs no clear; one whose data is copied in takes dirty ones first,
-	 * leaving the cleared ones for the next. Not for top-down places when
-	 * the CPU-visible window is smaller than VRAM: the allocator's search
-	 * for cleared blocks puts top-down aside when the only ones it finds
-	 * lie in the window, which is kept for BOs that need it.
+	 * leaving the cleared ones for the next.
 	 */
-	if (!dgmm_bo_holds_data(bo) &&
-	    !((place->flags & TTM_PL_FLAG_TOPDOWN) && mgr->visible_size < man->size))
+	if (!dgmm_bo_holds_data(bo))
 		flags |= GPU_BUDDY_CLEAR_ALLOCATION;
 	visible_only = (lpfn << PAGE_SHIFT) <= mgr->visible_size;
+	keep_window = (place->flags & TTM_PL_FLAG_TOPDOWN) &&
+		      !(flags & GPU_BUDDY_RANGE_ALLOCATION) &&
+		      mgr->visible_size < man->size;
 
 	mutex_lock(&mgr->lock);
 	if (visible_only && size > mgr->visible_avail) {
@@ -124,6 +145,23 @@ static int dgmm_vram_mgr_alloc(struct ttm_resource_manager *man,
 	}
 	err = gpu_buddy_alloc_blocks(mm, fpfn << PAGE_SHIFT, lpfn << PAGE_SHIFT,
 				     size, min_block_size, &vres->blocks, flags);
+	/*
+	 * The allocator ranks a block's clear state above its position: a
+	 * top-down request (a BO the CPU does not map) lands in the CPU-visible
+	 * window when the only blocks of the state it prefers lie there. Then
+	 * ask again above the window, whatever the blocks' state, keeping the
+	 * window for the BOs that need it; if that fails, keep the first answer.
+	 */
+	if (!err && keep_window && blocks_visible(mm, &vres->blocks, mgr->visible_size)) {
+		LIST_HEAD(above);
+
+		if (!gpu_buddy_alloc_blocks(mm, mgr->visible_size, man->size, size,
+					    min_block_size, &above,
+					    flags | GPU_BUDDY_RANGE_ALLOCATION)) {
+			give_back_blocks(mm, &vres->blocks);
+			list_splice(&above, &vres->blocks);
+		}
+	}
 	if (err) {
 		/*
 		 * -EINVAL here means a contiguous block rounded up to a power

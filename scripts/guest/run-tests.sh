@@ -102,8 +102,25 @@ if [ $distro = 0 ]; then
 fi
 export DGMM_EXPECT_DEVICES=$expect
 for t_bin in /dgmm/bin/*_test; do
+	case $t_bin in */dgmm_pressure_test) continue ;; esac
 	section kselftest "$(basename "$t_bin")" "$t_bin"
 done
+
+# Tiny regions: GTT much smaller than VRAM, a small CPU-visible window.
+# The pressure tests need them; the GEM tests must pass there too.
+reload_dgmm() { # module arguments...
+	echo "TAP version 13"
+	echo "1..2"
+	rmmod dgmm; tap_ok $? "rmmod dgmm"
+	modprobe dgmm "$@"; tap_ok $? "modprobe dgmm $*"
+}
+t=0
+section guest tiny-load reload_dgmm gtt_size_mb=16 vram_visible_mb=16
+section kselftest dgmm_pressure_test@tiny /dgmm/bin/dgmm_pressure_test
+section kselftest dgmm_gem_test@tiny /dgmm/bin/dgmm_gem_test
+t=0
+# shellcheck disable=SC2086
+section guest tiny-restore reload_dgmm $DGMM_ARGS
 t=0
 section guest lifecycle lifecycle_checks
 

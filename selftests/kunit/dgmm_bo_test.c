@@ -329,6 +329,43 @@ static void bo_evict_oversubscribed(struct kunit *test)
 	KUNIT_EXPECT_GT(test, in_gtt, 0);
 }
 
+/*
+ * A BO without CPU access stays out of the CPU-visible window even when
+ * the only VRAM of the kind the allocator prefers lies in it: here the BO
+ * holds data (so dirty blocks are preferred), all VRAM above the window is
+ * cleared and one MiB in the window is dirty.
+ */
+static void bo_topdown_keeps_window(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_region_usage u;
+	struct dgmm_bo_state st;
+	struct dgmm_bo *bo;
+
+	dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
+	if (u.visible_size + SZ_4M > u.size)
+		kunit_skip(test, "the window is (almost) all of VRAM");
+
+	/* All free VRAM zeroed by a new BO, and given back cleared. */
+	bo = dgmm_kunit_bo_create(test, ddev, u.size - u.used, V, V, 0);
+	bo_lock_idle(test, bo);
+	ttm_bo_unreserve(&bo->tbo);
+	kunit_release_action(test, dgmm_kunit_bo_release, bo);
+
+	/* One MiB of the window written, and given back dirty. */
+	bo = dgmm_kunit_bo_create(test, ddev, SZ_1M, V, V, DGMM_PLACE_CPU_ACCESS);
+	bo_pattern(test, bo, 0xd1, false);
+	kunit_release_action(test, dgmm_kunit_bo_release, bo);
+
+	bo = dgmm_kunit_bo_create(test, ddev, SZ_1M, G, V | G, 0);
+	bo_pattern(test, bo, 0x70d, false);
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_migrate(bo, V, NULL));
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
+	KUNIT_EXPECT_EQ(test, st.domain, V);
+	KUNIT_EXPECT_FALSE_MSG(test, st.cpu_visible, "the BO took VRAM in the window");
+	bo_pattern(test, bo, 0x70d, true);
+}
+
 /* Swaps the BO's pages out through TTM, as its shrinker or page limit would. */
 static void bo_swap_out(struct kunit *test, struct dgmm_bo *bo)
 {
@@ -384,6 +421,7 @@ static struct kunit_case dgmm_bo_cases[] = {
 	KUNIT_CASE_PARAM(bo_vram_cleared_on_reuse, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_vram_clear_tracking, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_evict_oversubscribed, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(bo_topdown_keeps_window, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_swapped_keeps_contents, dgmm_kunit_device_gen),
 	{}
 };

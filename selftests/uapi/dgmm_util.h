@@ -166,6 +166,28 @@ static inline int dgmm_gem_wait(int fd, __u32 handle, __s64 timeout_ns)
 	return dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_WAIT, &w) ? -errno : 0;
 }
 
+#define DGMM_ENGINE_MBPS "/sys/module/dgmm/parameters/engine_mbps"
+
+/*
+ * Sets the copy engine's bandwidth (module parameter engine_mbps, root
+ * only; 0 is unthrottled) and returns the old value through @old if set.
+ * A throttled engine writes a job's destination only at the end of the
+ * job's time, so whoever reads without waiting for the job sees old data.
+ */
+static inline int dgmm_engine_mbps(unsigned int mbps, unsigned int *old)
+{
+	FILE *f = fopen(DGMM_ENGINE_MBPS, "r+");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = !old || fscanf(f, "%u", old) == 1;
+	rewind(f);
+	ok = ok && fprintf(f, "%u\n", mbps) > 0;
+	ok = !fclose(f) && ok;
+	return ok ? 0 : -EIO;
+}
+
 static inline const char *dgmm_region_name(__u32 region)
 {
 	switch (region) {
