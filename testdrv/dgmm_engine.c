@@ -22,7 +22,9 @@
  * - The engine reaches VRAM through its own mappings of the BAR and system
  *   pages through kmap (as a device would through their DMA addresses).
  * - engine_mbps and engine_latency_us throttle it to behave like a PCIe DMA
- *   engine rather than like a memcpy.
+ *   engine rather than like a memcpy. A throttled job writes its
+ *   destination only at the end of its time, so that a reader who does not
+ *   wait for the job's fence sees stale data.
  *
  * Copying at memory speed under emulation. The engine is the CPU, and QEMU's
  * TCG, which runs it here, has two costs a real machine does not:
@@ -315,7 +317,13 @@ static void do_fill(struct dgmm_engine *e, struct dgmm_engine_job *job)
 	}
 }
 
-/* Makes the job last as long as the throttled engine would take. */
+/*
+ * Makes the job last as long as the throttled engine would take, before it
+ * writes anything: its destination changes only at the end of the job's
+ * time, as on a device whose transfer lands just before its fence signals.
+ * Whoever reads the destination without waiting for the fence then sees the
+ * old contents, so a missing wait shows up in tests.
+ */
 static void throttle(u64 bytes, ktime_t start)
 {
 	unsigned int mbps = READ_ONCE(engine_mbps);
@@ -388,11 +396,11 @@ static void job_run(struct dgmm_engine *e, struct dgmm_engine_job *job, bool dea
 		job_complete(job, -ENODEV);
 		return;
 	}
+	throttle(job->size, job->start);
 	if (job->op == DGMM_JOB_COPY)
 		do_copy(e, job);
 	else
 		do_fill(e, job);
-	throttle(job->size, job->start);
 	job_complete(job, 0);
 }
 

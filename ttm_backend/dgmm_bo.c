@@ -17,6 +17,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_ttm_helper.h>
+#include <drm/drm_vma_manager.h>
 #include <drm/ttm/ttm_tt.h>
 
 #include "dgmm_bo.h"
@@ -105,11 +106,34 @@ static vm_fault_t dgmm_bo_vm_fault(struct vm_fault *vmf)
 	return ret;
 }
 
+/*
+ * ptrace and /proc/pid/mem. Not ttm_bo_vm_access(): for GTT and SYSTEM it
+ * reads the pages without waiting for a move into them. dgmm_mm_access()
+ * waits in every placement.
+ */
+static int dgmm_bo_vm_access(struct vm_area_struct *vma, unsigned long addr,
+			     void *buf, int len, int write)
+{
+	struct ttm_buffer_object *tbo = vma->vm_private_data;
+	unsigned long offset = addr - vma->vm_start +
+		((vma->vm_pgoff - drm_vma_node_start(&tbo->base.vma_node)) << PAGE_SHIFT);
+	int ret;
+
+	if (len < 1 || offset + len > tbo->base.size)
+		return -EIO;
+	ret = ttm_bo_reserve(tbo, true, false, NULL);
+	if (ret)
+		return ret;
+	ret = dgmm_mm_access(tbo, offset, buf, len, write);
+	ttm_bo_unreserve(tbo);
+	return ret;
+}
+
 static const struct vm_operations_struct dgmm_bo_vm_ops = {
 	.fault = dgmm_bo_vm_fault,
 	.open = ttm_bo_vm_open,
 	.close = ttm_bo_vm_close,
-	.access = ttm_bo_vm_access,
+	.access = dgmm_bo_vm_access,
 };
 
 static void dgmm_gem_free(struct drm_gem_object *obj)

@@ -11,6 +11,7 @@
  * dgmm_bo.c; eviction sends BOs where placement/ says.
  */
 
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
@@ -106,35 +107,49 @@ static unsigned long dgmm_ttm_io_mem_pfn(struct ttm_buffer_object *bo,
 	return (mm->vram_io_start + offset) >> PAGE_SHIFT;
 }
 
-/*
- * ptrace and debuggers reading or writing a mapped VRAM BO, visible or not:
- * through the kernel's mapping of VRAM, once pending moves and clears are done.
+/**
+ * dgmm_mm_pages_access - read or write bytes of an array of pages
+ * @pages: the pages
+ * @offset: where to start, in bytes from the first page
+ * @buf: what to write, or where to read to
+ * @len: bytes
+ * @write: write @buf into the pages rather than read them
  */
-static int dgmm_ttm_access_memory(struct ttm_buffer_object *bo, unsigned long offset,
-				  void *buf, int len, int write)
+void dgmm_mm_pages_access(struct page **pages, u64 offset, void *buf, u64 len, bool write)
 {
-	struct dgmm_mm *mm = ttm_to_dgmm_mm(bo->bdev);
-	int done = 0, idx;
-	long ret;
+	while (len) {
+		u64 n = min_t(u64, len, PAGE_SIZE - offset % PAGE_SIZE);
+		void *p = kmap_local_page(pages[offset >> PAGE_SHIFT]);
 
-	dma_resv_assert_held(bo->base.resv);
-	if (bo->resource->mem_type != TTM_PL_VRAM)
-		return -EIO;
-	ret = dma_resv_wait_timeout(bo->base.resv, DMA_RESV_USAGE_KERNEL, true,
-				    MAX_SCHEDULE_TIMEOUT);
-	if (ret < 0)
-		return ret;
+		if (write)
+			memcpy(p + offset % PAGE_SIZE, buf, n);
+		else
+			memcpy(buf, p + offset % PAGE_SIZE, n);
+		kunmap_local(p);
+		buf += n;
+		offset += n;
+		len -= n;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_mm_pages_access);
+
+/* VRAM, visible or not, through the kernel's mapping of all of it. */
+static int access_vram(struct dgmm_mm *mm, struct ttm_resource *res, unsigned long offset,
+		       void *buf, int len, int write)
+{
+	int done = 0, idx;
+
 	/* The VRAM mapping goes away with the device. */
 	if (!drm_dev_enter(mm->drm, &idx))
 		return -ENODEV;
 	if (write)
-		dgmm_vram_mgr_mark_dirty(bo->resource);
+		dgmm_vram_mgr_mark_dirty(res);
 
 	while (done < len) {
 		u64 contiguous, at;
 		int n;
 
-		at = dgmm_vram_mgr_offset(&mm->vram, bo->resource, offset + done, &contiguous);
+		at = dgmm_vram_mgr_offset(&mm->vram, res, offset + done, &contiguous);
 		n = min_t(u64, len - done, contiguous);
 		if (!n)
 			break;
@@ -148,6 +163,48 @@ static int dgmm_ttm_access_memory(struct ttm_buffer_object *bo, unsigned long of
 	return done;
 }
 
+/**
+ * dgmm_mm_access - a debugger's access to a BO (ptrace, /proc/pid/mem)
+ * @bo: the BO, reserved
+ * @offset: where in the BO
+ * @buf: what to write, or where to read to
+ * @len: bytes, within the BO
+ * @write: write rather than read
+ *
+ * Waits for every pending move and clear first (KERNEL fences), whatever
+ * the placement: TTM's own helper for GTT and SYSTEM does not, and would
+ * read pages a copy has yet to fill. VRAM is reached through the kernel's
+ * mapping without moving the BO, pages are brought back from swap. This is
+ * both TTM's access_memory callback and what the BO's vm_ops.access calls.
+ *
+ * Return: bytes accessed, or a negative error code.
+ */
+int dgmm_mm_access(struct ttm_buffer_object *bo, unsigned long offset, void *buf,
+		   int len, int write)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct dgmm_mm *mm = ttm_to_dgmm_mm(bo->bdev);
+	long ret;
+
+	dma_resv_assert_held(bo->base.resv);
+	if (!bo->resource)
+		return -ENODATA;
+	ret = dma_resv_wait_timeout(bo->base.resv, DMA_RESV_USAGE_KERNEL, true,
+				    MAX_SCHEDULE_TIMEOUT);
+	if (ret < 0)
+		return ret;
+	if (bo->resource->mem_type == TTM_PL_VRAM)
+		return access_vram(mm, bo->resource, offset, buf, len, write);
+
+	if (!bo->ttm)
+		return -EIO;
+	ret = ttm_tt_populate(bo->bdev, bo->ttm, &ctx);
+	if (ret)
+		return ret;
+	dgmm_mm_pages_access(bo->ttm->pages, offset, buf, len, write);
+	return len;
+}
+
 static const struct ttm_device_funcs dgmm_ttm_funcs = {
 	.ttm_tt_create = dgmm_ttm_tt_create,
 	.ttm_tt_populate = dgmm_ttm_tt_populate,
@@ -158,7 +215,7 @@ static const struct ttm_device_funcs dgmm_ttm_funcs = {
 	.move = dgmm_bo_move,
 	.io_mem_reserve = dgmm_ttm_io_mem_reserve,
 	.io_mem_pfn = dgmm_ttm_io_mem_pfn,
-	.access_memory = dgmm_ttm_access_memory,
+	.access_memory = dgmm_mm_access,
 };
 
 /**

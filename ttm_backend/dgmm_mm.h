@@ -98,6 +98,9 @@ void dgmm_mm_fini(struct dgmm_mm *mm);
 void dgmm_mm_region_usage(struct dgmm_mm *mm, u32 mem_type,
 			  struct dgmm_region_usage *usage);
 void dgmm_mm_debugfs_init(struct dgmm_mm *mm, struct dentry *root);
+int dgmm_mm_access(struct ttm_buffer_object *bo, unsigned long offset, void *buf,
+		   int len, int write);
+void dgmm_mm_pages_access(struct page **pages, u64 offset, void *buf, u64 len, bool write);
 
 /* Can the CPU reach every byte of @res where it is? */
 static inline bool dgmm_mm_res_cpu_visible(struct ttm_resource *res)

@@ -74,7 +74,7 @@ static int bo_access_locked(struct dgmm_bo *bo, u64 offset, void *buf, u64 len, 
 	err = ttm_tt_populate(tbo->bdev, tbo->ttm, &ctx);
 	if (err)
 		return err;
-	dgmm_kunit_pages_access(tbo->ttm->pages, offset, buf, len, write);
+	dgmm_mm_pages_access(tbo->ttm->pages, offset, buf, len, write);
 	return 0;
 }
 

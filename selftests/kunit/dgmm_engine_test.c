@@ -179,7 +179,7 @@ static void case_access(struct dgmm_bo *vram, u64 base, struct dgmm_bo *gtt, u64
 			memcpy_fromio(buf, p, len);
 		return;
 	}
-	dgmm_kunit_pages_access(gtt->tbo.ttm->pages, 0, buf, len, write);
+	dgmm_mm_pages_access(gtt->tbo.ttm->pages, 0, buf, len, write);
 }
 
 /*

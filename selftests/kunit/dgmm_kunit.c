@@ -7,7 +7,6 @@
 
 #include <kunit/test.h>
 #include <linux/dma-fence.h>
-#include <linux/highmem.h>
 #include <drm/drm_gem.h>
 
 #include "ttm_backend/dgmm_bo.h"
@@ -178,31 +177,6 @@ struct dma_fence *dgmm_kunit_fence(struct kunit *test)
 	dma_fence_init(&f->base, &kunit_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, dgmm_kunit_fence_put, &f->base));
 	return &f->base;
-}
-
-/**
- * dgmm_kunit_pages_access - read or write bytes of an array of pages
- * @pages: the pages (of a ttm_tt, say)
- * @offset: byte offset into them
- * @buf: what to write, or where to read into
- * @len: bytes
- * @write: write @buf into the pages rather than read them
- */
-void dgmm_kunit_pages_access(struct page **pages, u64 offset, void *buf, u64 len, bool write)
-{
-	while (len) {
-		u64 n = min_t(u64, len, PAGE_SIZE - offset % PAGE_SIZE);
-		void *p = kmap_local_page(pages[offset >> PAGE_SHIFT]);
-
-		if (write)
-			memcpy(p + offset % PAGE_SIZE, buf, n);
-		else
-			memcpy(buf, p + offset % PAGE_SIZE, n);
-		kunmap_local(p);
-		buf += n;
-		offset += n;
-		len -= n;
-	}
 }
 
 /**

@@ -32,7 +32,6 @@ struct dma_fence;
 struct dma_fence *dgmm_kunit_fence(struct kunit *test);
 void dgmm_kunit_fence_put(void *fence);
 
-void dgmm_kunit_pages_access(struct page **pages, u64 offset, void *buf, u64 len, bool write);
 
 struct dgmm_bo;
 void dgmm_kunit_bo_release(void *bo);

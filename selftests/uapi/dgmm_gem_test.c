@@ -29,6 +29,8 @@ static __u32 pattern(__u32 seed, size_t word)
 FIXTURE(gem) {
 	int fd[DGMM_MAX_DEVICES];
 	int n;
+	unsigned int engine_mbps;	/* to restore, if @throttled */
+	bool throttled;
 };
 
 FIXTURE_SETUP(gem)
@@ -42,6 +44,8 @@ FIXTURE_TEARDOWN(gem)
 {
 	for (int i = 0; i < self->n; i++)
 		close(self->fd[i]);
+	if (self->throttled)
+		EXPECT_EQ(0, dgmm_engine_mbps(self->engine_mbps, NULL));
 }
 
 /* For each start domain: zero, write, then visit every other domain and back. */
@@ -512,6 +516,76 @@ TEST_F(gem, move_survives_failed_user_fence)
 	}
 }
 
+/* The first word of @map (@words long) that does not hold pattern(@seed). */
+static size_t first_bad_word(const __u32 *map, size_t words, __u32 seed)
+{
+	size_t w;
+
+	for (w = 0; w < words; w++)
+		if (LOAD(map[w]) != pattern(seed, w))
+			break;
+	return w;
+}
+
+/*
+ * While a move into new memory is still running (on an engine throttled so
+ * that it writes only at the end of the job), a CPU read of the BO waits for
+ * it: through /proc/pid/mem (the vm_ops.access path ptrace uses) and through
+ * the mapping (the fault path). Every move that copies: VRAM to GTT, GTT to
+ * VRAM, VRAM to SYSTEM and SYSTEM to VRAM (both through a GTT hop).
+ */
+TEST_F(gem, cpu_reads_wait_for_moves)
+{
+	static const __u32 moves[][2] = { { V, G }, { G, V }, { V, S }, { S, V } };
+	const size_t size = 1024 * 1024, words = size / 4;
+
+	ASSERT_EQ(0, dgmm_engine_mbps(4, &self->engine_mbps));
+	self->throttled = true;
+
+	for (int i = 0; i < self->n; i++) {
+		for (int m = 0; m < (int)ARRAY_SIZE(moves); m++) {
+			for (int through_mem = 0; through_mem < 2; through_mem++) {
+				__u32 seed = 0x3a17 + m * 2 + through_mem;
+				__u32 handle = 0, *map, *copy;
+				size_t bad;
+				int mem;
+
+				ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, moves[m][0], ALL,
+							     DRM_DGMM_GEM_CPU_ACCESS, &handle));
+				map = dgmm_gem_mmap(self->fd[i], handle, size);
+				ASSERT_NE(MAP_FAILED, map);
+				for (size_t w = 0; w < words; w++)
+					map[w] = pattern(seed, w);
+				ASSERT_EQ(0, dgmm_gem_wait(self->fd[i], handle, -1));
+
+				ASSERT_EQ(0, dgmm_gem_migrate(self->fd[i], handle, moves[m][1]));
+				/* 1 MiB at 4 MiB/s: the copy is still running. */
+				EXPECT_EQ(-ETIME, dgmm_gem_wait(self->fd[i], handle, 0));
+				if (through_mem) {
+					copy = malloc(size);
+					ASSERT_NE(NULL, copy);
+					mem = open("/proc/self/mem", O_RDONLY);
+					ASSERT_GE(mem, 0);
+					ASSERT_EQ((ssize_t)size,
+						  pread(mem, copy, size, (off_t)(uintptr_t)map));
+					close(mem);
+					bad = first_bad_word(copy, words, seed);
+					free(copy);
+				} else {
+					bad = first_bad_word(map, words, seed);
+				}
+				EXPECT_EQ(words, bad) {
+					TH_LOG("%x -> %x through %s: word %zu not yet copied",
+					       moves[m][0], moves[m][1],
+					       through_mem ? "/proc/self/mem" : "the mapping", bad);
+				}
+				munmap(map, size);
+				dgmm_gem_close(self->fd[i], handle);
+			}
+		}
+	}
+}
+
 #define TT_SHRINK_PATH "/sys/kernel/debug/ttm/tt_shrink"
 
 /* Reads TTM's tt_shrink (each read swaps out one BO) until @handle is swapped out. */
@@ -536,17 +610,6 @@ static int swap_out(int fd, __u32 handle)
 			return 0;
 	}
 	return -EAGAIN;
-}
-
-/* The first word of @map (@words long) that does not hold pattern(@seed). */
-static size_t first_bad_word(const __u32 *map, size_t words, __u32 seed)
-{
-	size_t w;
-
-	for (w = 0; w < words; w++)
-		if (LOAD(map[w]) != pattern(seed, w))
-			break;
-	return w;
 }
 
 /*
