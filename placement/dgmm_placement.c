@@ -196,41 +196,49 @@ int dgmm_placement_for_domain(struct dgmm_placement *p,
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_placement_for_domain);
 
-static const struct ttm_place evict_from_vram[] = {
-	{ .mem_type = TTM_PL_TT, .flags = TTM_PL_FLAG_DESIRED },
-	{ .mem_type = TTM_PL_SYSTEM },
-};
-
-static const struct ttm_placement evict_from_vram_placement = {
-	.num_placement = ARRAY_SIZE(evict_from_vram),
-	.placement = evict_from_vram,
-};
-
-static const struct ttm_place evict_to_system[] = {
-	{ .mem_type = TTM_PL_SYSTEM },
-};
-
-static const struct ttm_placement evict_to_system_placement = {
-	.num_placement = ARRAY_SIZE(evict_to_system),
-	.placement = evict_to_system,
-};
-
 /**
- * dgmm_placement_evict - where a BO goes when evicted from @mem_type
+ * dgmm_placement_evict - where a BO goes when it is evicted
+ * @p: filled in
+ * @req: the BO's request
+ * @lim: the device's domain sizes
  * @mem_type: the TTM_PL_* the BO is evicted from
+ * @in_window: for VRAM: some of the BO lies in the CPU-visible window
  *
- * From VRAM to GTT if there is room there without evicting, else to SYSTEM;
- * from anywhere else to SYSTEM. Eviction ignores the BO's allowed domains: its
- * contents must go somewhere, and the next validation brings it back.
+ * From VRAM, in this order, each only where there is room without evicting
+ * anything else (TTM_PL_FLAG_DESIRED), and SYSTEM last, which always has:
  *
- * Return: a placement that lives as long as the module (TTM keeps using the
- * places after the evict_flags callback returns).
+ * - VRAM above the window, for a BO the CPU does not map that is caught in
+ *   the window of a device whose window is smaller than VRAM (as in
+ *   amdgpu_evict_flags()): the window frees up and the BO stays in VRAM;
+ * - GTT, if the BO fits in GTT at all;
+ * - SYSTEM.
+ *
+ * From GTT or SYSTEM: SYSTEM. Eviction ignores the BO's allowed domains:
+ * its contents must go somewhere, and its next validation brings it back.
  */
-const struct ttm_placement *dgmm_placement_evict(u32 mem_type)
+void dgmm_placement_evict(struct dgmm_placement *p, const struct dgmm_placement_request *req,
+			  const struct dgmm_placement_limits *lim, u32 mem_type, bool in_window)
 {
-	if (mem_type == TTM_PL_VRAM)
-		return &evict_from_vram_placement;
-	return &evict_to_system_placement;
+	unsigned int n = 0;
+
+	if (mem_type == TTM_PL_VRAM) {
+		if (in_window && !(req->flags & DGMM_PLACE_CPU_ACCESS) &&
+		    lim->vram_visible_size < lim->vram_size) {
+			p->places[n] = (struct ttm_place){
+				.fpfn = lim->vram_visible_size >> PAGE_SHIFT,
+				.mem_type = TTM_PL_VRAM,
+				.flags = TTM_PL_FLAG_DESIRED,
+			};
+			if (req->flags & DGMM_PLACE_CONTIGUOUS)
+				p->places[n].flags |= TTM_PL_FLAG_CONTIGUOUS;
+			n++;
+		}
+		if (req->size <= lim->gtt_size)
+			p->places[n++] = (struct ttm_place){ .mem_type = TTM_PL_TT,
+							     .flags = TTM_PL_FLAG_DESIRED };
+	}
+	p->places[n++] = (struct ttm_place){ .mem_type = TTM_PL_SYSTEM };
+	set_places(p, n);
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_placement_evict);
 

@@ -46,32 +46,108 @@ bool dgmm_bo_is_dgmm_bo(struct ttm_buffer_object *tbo)
 	return tbo->destroy == dgmm_bo_destroy;
 }
 
-/*
- * Makes sure the CPU can reach the whole BO where it is. Called from the
- * fault handler with the reservation held.
+/* How often a validation that met a locked victim backs off and tries again. */
+#define DGMM_VALIDATE_TRIES 4
+
+/**
+ * dgmm_bo_lock_validate - lock a BO under a ww ticket and validate it
+ * @bo: the BO, not reserved
+ * @placement: where it has to be
+ * @ticket: initialised here; on success the caller ends it with
+ *	    dgmm_bo_unlock_ticket()
+ *
+ * TTM's eviction waits for a victim that another task holds locked only
+ * when the evicting BO is locked under a ww ticket; without one it skips
+ * every such victim and fails with -ENOMEM while memory could be freed.
+ * Under a ticket, locking a victim can still meet an older ticket: TTM then
+ * gives up the victim (-EDEADLK inside, -ENOMEM out), and the caller has to
+ * back off. So on -ENOMEM this drops its lock and ticket and tries again,
+ * a few times, before it believes there is no room.
+ *
+ * Return: 0 with the BO locked under @ticket, or an error with nothing
+ * held: -ENOMEM, -ENOSPC, -EBUSY (pinned elsewhere) or -ERESTARTSYS.
  */
-static vm_fault_t dgmm_bo_fault_reserve_notify(struct dgmm_bo *bo)
+int dgmm_bo_lock_validate(struct dgmm_bo *bo, struct ttm_placement *placement,
+			  struct ww_acquire_ctx *ticket)
 {
 	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct dma_resv *resv = bo->tbo.base.resv;
+	unsigned int tries;
+	int err;
+
+	for (tries = 1; ; tries++) {
+		ww_acquire_init(ticket, &reservation_ww_class);
+		err = dma_resv_lock_interruptible(resv, ticket);
+		if (err) {
+			ww_acquire_fini(ticket);
+			return err;
+		}
+		err = ttm_bo_validate(&bo->tbo, placement, &ctx);
+		if (!err)
+			return 0;
+		/* TTM says -EINVAL for a pinned BO that would have to move. */
+		if (err == -EINVAL && bo->tbo.pin_count)
+			err = -EBUSY;
+		dgmm_bo_unlock_ticket(bo, ticket);
+		if (err != -ENOMEM || tries == DGMM_VALIDATE_TRIES)
+			return err;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_lock_validate);
+
+/**
+ * dgmm_bo_unlock_ticket - unlock a BO locked by dgmm_bo_lock_validate()
+ * @bo: the BO
+ * @ticket: its ticket, ended here
+ */
+void dgmm_bo_unlock_ticket(struct dgmm_bo *bo, struct ww_acquire_ctx *ticket)
+{
+	dma_resv_unlock(bo->tbo.base.resv);
+	ww_acquire_fini(ticket);
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_unlock_ticket);
+
+/*
+ * Makes sure the CPU can reach the whole BO where it is: moves it into the
+ * CPU-visible window, or to GTT when the BO allows it and the window cannot
+ * be made room in. Called from the fault handler with the BO locked, which
+ * ttm_bo_vm_reserve() did without a ticket: when the BO has to move, this
+ * relocks it under a ticket (see dgmm_bo_lock_validate()).
+ *
+ * Return: 0 with the BO locked (under @ticket if *@ticketed), or a
+ * vm_fault_t with nothing held.
+ */
+static vm_fault_t dgmm_bo_fault_reserve_notify(struct dgmm_bo *bo, struct vm_fault *vmf,
+					       struct ww_acquire_ctx *ticket, bool *ticketed)
+{
 	struct dgmm_placement_request req = bo->req;
 	struct ttm_resource *res = bo->tbo.resource;
 	struct dgmm_placement p;
+	bool pinned;
 	int err;
 
 	dgmm_bo_assert_held(bo);
+	*ticketed = false;
 	if (res && dgmm_mm_res_cpu_visible(res))
 		return 0;
-	if (bo->tbo.pin_count)
+
+	pinned = bo->tbo.pin_count;
+	dma_resv_unlock(bo->tbo.base.resv);
+	if (pinned)
 		return VM_FAULT_SIGBUS;
+	/* The caller may not sleep here: let it come back. */
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
 
 	req.flags |= DGMM_PLACE_CPU_ACCESS;
 	err = dgmm_placement_from_request(&p, &req, &bo->mm->limits, NULL);
 	if (!err)
-		err = ttm_bo_validate(&bo->tbo, &p.placement, &ctx);
+		err = dgmm_bo_lock_validate(bo, &p.placement, ticket);
 	if (err == -EBUSY || err == -ERESTARTSYS || err == -EINTR)
 		return VM_FAULT_NOPAGE;
 	if (err)
 		return VM_FAULT_SIGBUS;
+	*ticketed = true;
 	return 0;
 }
 
@@ -79,6 +155,8 @@ static vm_fault_t dgmm_bo_vm_fault(struct vm_fault *vmf)
 {
 	struct ttm_buffer_object *tbo = vmf->vma->vm_private_data;
 	struct drm_device *drm = tbo->base.dev;
+	struct ww_acquire_ctx ticket;
+	bool ticketed = false;
 	vm_fault_t ret;
 	int idx;
 
@@ -86,23 +164,28 @@ static vm_fault_t dgmm_bo_vm_fault(struct vm_fault *vmf)
 	if (ret)
 		return ret;
 
-	if (drm_dev_enter(drm, &idx)) {
-		ret = dgmm_bo_fault_reserve_notify(to_dgmm_bo(tbo));
-		if (!ret && tbo->resource->mem_type == TTM_PL_VRAM)
-			/* The mapping is writable: its VRAM is no longer known clear. */
-			dgmm_vram_mgr_mark_dirty(tbo->resource);
-		if (!ret)
-			ret = ttm_bo_vm_fault_reserved(vmf, vmf->vma->vm_page_prot,
-						       TTM_BO_VM_NUM_PREFAULT);
-		drm_dev_exit(idx);
-	} else {
+	if (!drm_dev_enter(drm, &idx)) {
 		ret = ttm_bo_vm_dummy_page(vmf, vmf->vma->vm_page_prot);
+		goto unlock;
 	}
-
-	/* On a retry that was allowed to wait, TTM has dropped the lock. */
-	if (ret == VM_FAULT_RETRY && !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
+	ret = dgmm_bo_fault_reserve_notify(to_dgmm_bo(tbo), vmf, &ticket, &ticketed);
+	if (ret) {
+		/* Nothing is held. */
+		drm_dev_exit(idx);
 		return ret;
-	dma_resv_unlock(tbo->base.resv);
+	}
+	if (tbo->resource->mem_type == TTM_PL_VRAM)
+		/* The mapping is writable: its VRAM is no longer known clear. */
+		dgmm_vram_mgr_mark_dirty(tbo->resource);
+	ret = ttm_bo_vm_fault_reserved(vmf, vmf->vma->vm_page_prot, TTM_BO_VM_NUM_PREFAULT);
+	drm_dev_exit(idx);
+
+unlock:
+	/* On a retry that was allowed to wait, TTM has dropped the lock. */
+	if (!(ret == VM_FAULT_RETRY && !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)))
+		dma_resv_unlock(tbo->base.resv);
+	if (ticketed)
+		ww_acquire_fini(&ticket);
 	return ret;
 }
 
@@ -224,7 +307,7 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_put);
  */
 int dgmm_bo_migrate(struct dgmm_bo *bo, u32 domain, const char **why)
 {
-	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct ww_acquire_ctx ticket;
 	struct dgmm_placement p;
 	int err;
 
@@ -232,14 +315,9 @@ int dgmm_bo_migrate(struct dgmm_bo *bo, u32 domain, const char **why)
 	if (err)
 		return err;
 
-	err = ttm_bo_reserve(&bo->tbo, true, false, NULL);
-	if (err)
-		return err;
-	err = ttm_bo_validate(&bo->tbo, &p.placement, &ctx);
-	/* TTM says -EINVAL for a pinned BO that would have to move. */
-	if (err == -EINVAL && bo->tbo.pin_count)
-		err = -EBUSY;
-	ttm_bo_unreserve(&bo->tbo);
+	err = dgmm_bo_lock_validate(bo, &p.placement, &ticket);
+	if (!err)
+		dgmm_bo_unlock_ticket(bo, &ticket);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_migrate);

@@ -15,6 +15,9 @@ struct dgmm_mm;
  * @mm: the memory manager it belongs to
  * @req: where its creator asked it to live (size, domains, flags)
  * @placement: the placement built from @req, kept for revalidation
+ * @evict_placement: where TTM's eviction sends it, built by evict_flags
+ *		     (TTM uses it after the callback returns); under the
+ *		     reservation
  * @move_count: moves so far (placement changes, the first one included);
  *		protected by the reservation, as are the two below
  * @last_move_from: TTM_PL_* the last move left (valid once @move_count > 0)
@@ -26,6 +29,7 @@ struct dgmm_bo {
 	struct dgmm_mm *mm;
 	struct dgmm_placement_request req;
 	struct dgmm_placement placement;
+	struct dgmm_placement evict_placement;
 	u64 move_count;
 	u32 last_move_from;
 	u32 last_move_to;
@@ -73,6 +77,9 @@ struct dgmm_bo *dgmm_bo_create(struct dgmm_mm *mm,
 			       const char **why);
 void dgmm_bo_put(struct dgmm_bo *bo);
 int dgmm_bo_migrate(struct dgmm_bo *bo, u32 domain, const char **why);
+int dgmm_bo_lock_validate(struct dgmm_bo *bo, struct ttm_placement *placement,
+			  struct ww_acquire_ctx *ticket);
+void dgmm_bo_unlock_ticket(struct dgmm_bo *bo, struct ww_acquire_ctx *ticket);
 int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state);
 long dgmm_bo_wait(struct dgmm_bo *bo, s64 timeout_ns);
 

@@ -66,10 +66,24 @@ static void dgmm_ttm_tt_destroy(struct ttm_device *bdev, struct ttm_tt *tt)
 	kfree(tt);
 }
 
-static void dgmm_ttm_evict_flags(struct ttm_buffer_object *bo,
+/* placement/ decides where an evicted BO goes; its placement lives in the BO. */
+static void dgmm_ttm_evict_flags(struct ttm_buffer_object *tbo,
 				 struct ttm_placement *placement)
 {
-	*placement = *dgmm_placement_evict(bo->resource->mem_type);
+	static const struct ttm_place system = { .mem_type = TTM_PL_SYSTEM };
+	struct ttm_resource *res = tbo->resource;
+	struct dgmm_bo *bo;
+
+	dma_resv_assert_held(tbo->base.resv);
+	/* TTM evicts only live BOs this way; ghosts are waited for and freed. */
+	if (WARN_ON_ONCE(!dgmm_bo_is_dgmm_bo(tbo))) {
+		*placement = (struct ttm_placement){ .num_placement = 1, .placement = &system };
+		return;
+	}
+	bo = to_dgmm_bo(tbo);
+	dgmm_placement_evict(&bo->evict_placement, &bo->req, &bo->mm->limits, res->mem_type,
+			     res->mem_type == TTM_PL_VRAM && dgmm_vram_mgr_visible_bytes(res));
+	*placement = bo->evict_placement.placement;
 }
 
 /* CPU mappings of VRAM go through the BAR, write-combined. */

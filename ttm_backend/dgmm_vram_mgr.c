@@ -483,3 +483,14 @@ bool dgmm_vram_mgr_visible(struct ttm_resource *res)
 {
 	return to_dgmm_vram_resource(res)->used_visible_size >= res->size;
 }
+
+/**
+ * dgmm_vram_mgr_visible_bytes - how much of a VRAM resource is CPU-visible
+ * @res: a VRAM resource
+ *
+ * Return: its bytes inside the CPU-visible window.
+ */
+u64 dgmm_vram_mgr_visible_bytes(struct ttm_resource *res)
+{
+	return to_dgmm_vram_resource(res)->used_visible_size;
+}

@@ -69,5 +69,6 @@ void dgmm_vram_mgr_mark_dirty(struct ttm_resource *res);
 u64 dgmm_vram_mgr_offset(struct dgmm_vram_mgr *mgr, struct ttm_resource *res, u64 offset,
 			 u64 *contiguous);
 bool dgmm_vram_mgr_visible(struct ttm_resource *res);
+u64 dgmm_vram_mgr_visible_bytes(struct ttm_resource *res);
 
 #endif

@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <linux/io.h>
 #include <linux/sizes.h>
+#include <linux/uaccess.h>
 #include <drm/ttm/ttm_tt.h>
 
 #include "ttm_backend/dgmm_bo.h"
@@ -366,6 +367,96 @@ static void bo_topdown_keeps_window(struct kunit *test)
 	bo_pattern(test, bo, 0x70d, true);
 }
 
+/*
+ * The only BO that can make room is locked by another thread (as by another
+ * process in an ioctl or a fault): a migration waits for it instead of
+ * failing with -ENOMEM, and then evicts it.
+ */
+static void bo_migrate_waits_for_locked_victim(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_region_usage u;
+	struct dgmm_bo *victim, *bo;
+
+	dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
+	victim = dgmm_kunit_bo_create(test, ddev, u.size - u.used, V, V | G, 0);
+	bo = dgmm_kunit_bo_create(test, ddev, SZ_1M, G, V | G, 0);
+	bo_pattern(test, bo, 0x10c, false);
+
+	dgmm_kunit_hold_lock(test, victim, 300);
+	KUNIT_EXPECT_EQ(test, dgmm_bo_migrate(bo, V, NULL), 0);
+	KUNIT_EXPECT_EQ(test, domain_of(test, bo), V);
+	KUNIT_EXPECT_NE(test, domain_of(test, victim), V);
+	bo_pattern(test, bo, 0x10c, true);
+}
+
+/*
+ * The same for a CPU fault: a VRAM-only BO outside the CPU-visible window
+ * is touched while the window is full of a BO another thread holds locked.
+ * The fault waits for it and moves the BO into the window (no SIGBUS).
+ */
+static void bo_fault_waits_for_locked_victim(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_region_usage u;
+	struct dgmm_bo *victim, *bo;
+	struct dgmm_bo_state st;
+	unsigned long addr;
+	u32 word = 0;
+
+	dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
+	if (u.visible_size == u.size)
+		kunit_skip(test, "all of VRAM is CPU-visible");
+	victim = dgmm_kunit_bo_create(test, ddev, u.visible_size - u.visible_used, V, V | G,
+				      DGMM_PLACE_CPU_ACCESS);
+	bo = dgmm_kunit_bo_create(test, ddev, SZ_1M, V, V, 0);
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
+	KUNIT_ASSERT_FALSE(test, st.cpu_visible);
+	bo_pattern(test, bo, 0xfa17, false);
+	addr = dgmm_kunit_bo_mmap(test, bo);
+
+	dgmm_kunit_hold_lock(test, victim, 300);
+	KUNIT_EXPECT_EQ_MSG(test, copy_from_user(&word, (void __user *)addr + 8, sizeof(word)),
+			    0, "the fault failed (SIGBUS)");
+	KUNIT_EXPECT_EQ(test, word, pattern(0xfa17, 2));
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
+	KUNIT_EXPECT_TRUE(test, st.cpu_visible);
+}
+
+/*
+ * A BO the CPU does not need to map, faulted into the CPU-visible window by
+ * a CPU touch, is pushed out of the window by a CPU-access BO that needs
+ * all of it: it goes to VRAM above the window, not out of VRAM.
+ */
+static void bo_window_eviction_stays_in_vram(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_region_usage u;
+	struct dgmm_bo_state st;
+	struct dgmm_bo *bo;
+	unsigned long addr;
+	u32 word = 0;
+
+	dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
+	if (u.visible_size == u.size)
+		kunit_skip(test, "all of VRAM is CPU-visible");
+
+	bo = dgmm_kunit_bo_create(test, ddev, SZ_4M, V, V | G, 0);
+	bo_pattern(test, bo, 0x71d, false);
+	addr = dgmm_kunit_bo_mmap(test, bo);
+	KUNIT_ASSERT_EQ(test, copy_from_user(&word, (void __user *)addr, sizeof(word)), 0);
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
+	KUNIT_ASSERT_TRUE(test, st.cpu_visible);
+
+	dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
+	dgmm_kunit_bo_create(test, ddev, u.visible_size - u.visible_used + SZ_1M, V, V,
+			     DGMM_PLACE_CPU_ACCESS);
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
+	KUNIT_EXPECT_EQ(test, st.domain, V);
+	KUNIT_EXPECT_FALSE(test, st.cpu_visible);
+	bo_pattern(test, bo, 0x71d, true);
+}
+
 /* Swaps the BO's pages out through TTM, as its shrinker or page limit would. */
 static void bo_swap_out(struct kunit *test, struct dgmm_bo *bo)
 {
@@ -423,6 +514,9 @@ static struct kunit_case dgmm_bo_cases[] = {
 	KUNIT_CASE_PARAM(bo_evict_oversubscribed, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_topdown_keeps_window, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(bo_swapped_keeps_contents, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(bo_migrate_waits_for_locked_victim, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(bo_fault_waits_for_locked_victim, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(bo_window_eviction_stays_in_vram, dgmm_kunit_device_gen),
 	{}
 };
 

@@ -6,8 +6,15 @@
  */
 
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/dma-fence.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mman.h>
+#include <linux/workqueue.h>
+#include <drm/drm_file.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_vma_manager.h>
 
 #include "ttm_backend/dgmm_bo.h"
 #include "dgmm_kunit.h"
@@ -212,6 +219,89 @@ struct dgmm_bo *dgmm_kunit_bo_create(struct kunit *test, struct dgmm_device *dde
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, bo);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, dgmm_kunit_bo_release, bo));
 	return bo;
+}
+
+static void fput_action(void *file)
+{
+	fput(file);
+}
+
+/**
+ * dgmm_kunit_bo_mmap - map a BO into the test's address space, as a process would
+ * @test: the test; the mapping and the file go when it ends
+ * @bo: the BO
+ *
+ * Opens the device's render node, gives the BO a handle there and mmaps it
+ * through kunit_vm_mmap(), so that the test can touch it with
+ * copy_{from,to}_user() and go through the BO's fault handler.
+ *
+ * Return: the user address of the mapping (the test fails if it cannot map).
+ */
+unsigned long dgmm_kunit_bo_mmap(struct kunit *test, struct dgmm_bo *bo)
+{
+	struct drm_device *drm = bo->tbo.base.dev;
+	unsigned long addr;
+	struct file *file;
+	char path[32];
+	u32 handle;
+
+	KUNIT_ASSERT_NOT_NULL(test, drm->render);
+	snprintf(path, sizeof(path), "/dev/dri/renderD%d", drm->render->index);
+	file = filp_open(path, O_RDWR, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file), "open %s: %ld", path, PTR_ERR(file));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fput_action, file));
+
+	KUNIT_ASSERT_EQ(test, 0, drm_gem_handle_create(file->private_data, &bo->tbo.base,
+						       &handle));
+	addr = kunit_vm_mmap(test, file, 0, bo->tbo.base.size, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, drm_vma_node_offset_addr(&bo->tbo.base.vma_node));
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(addr), "mmap: %ld", (long)addr);
+	return addr;
+}
+
+struct lock_holder {
+	struct work_struct work;
+	struct dgmm_bo *bo;
+	unsigned int ms;
+	struct completion locked;
+};
+
+static void lock_holder_work(struct work_struct *work)
+{
+	struct lock_holder *h = container_of(work, struct lock_holder, work);
+
+	dma_resv_lock(h->bo->tbo.base.resv, NULL);
+	complete(&h->locked);
+	msleep(h->ms);
+	dma_resv_unlock(h->bo->tbo.base.resv);
+}
+
+static void lock_holder_flush(void *h)
+{
+	flush_work(&((struct lock_holder *)h)->work);
+}
+
+/**
+ * dgmm_kunit_hold_lock - lock a BO from another thread for a while
+ * @test: the test, which waits for the thread when it ends
+ * @bo: the BO
+ * @ms: how long the other thread holds the lock
+ *
+ * Returns once the BO is locked: for @ms milliseconds it is what another
+ * process in the middle of an ioctl or a fault would make it.
+ */
+void dgmm_kunit_hold_lock(struct kunit *test, struct dgmm_bo *bo, unsigned int ms)
+{
+	struct lock_holder *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->bo = bo;
+	h->ms = ms;
+	init_completion(&h->locked);
+	INIT_WORK(&h->work, lock_holder_work);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, lock_holder_flush, h));
+	queue_work(system_unbound_wq, &h->work);
+	wait_for_completion(&h->locked);
 }
 
 MODULE_DESCRIPTION("KUnit suites for dgmm, run against the probed devices");

@@ -37,5 +37,7 @@ struct dgmm_bo;
 void dgmm_kunit_bo_release(void *bo);
 struct dgmm_bo *dgmm_kunit_bo_create(struct kunit *test, struct dgmm_device *ddev,
 				     u64 size, u32 preferred, u32 allowed, u32 flags);
+unsigned long dgmm_kunit_bo_mmap(struct kunit *test, struct dgmm_bo *bo);
+void dgmm_kunit_hold_lock(struct kunit *test, struct dgmm_bo *bo, unsigned int ms);
 
 #endif

@@ -3,7 +3,7 @@
  * KUnit suite for placement/: a table of requests with the exact placement
  * or error each must give, and a sweep over every combination of preferred
  * and allowed domains, flags, sizes and visible windows that checks the
- * rules of dgmm_placement.c on each result.
+ * rules of dgmm_placement.c on each result; a table of where evicted BOs go.
  */
 
 #include <kunit/test.h>
@@ -249,27 +249,78 @@ static void placement_for_domain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p.places[0].mem_type, TTM_PL_VRAM);
 }
 
+struct evict_case {
+	const char *desc;
+	const struct dgmm_placement_limits *lim;
+	struct dgmm_placement_request req;
+	u32 from;
+	bool in_window;
+	unsigned int num;
+	struct ttm_place places[DGMM_MAX_PLACES];
+};
+
+#define DS TTM_PL_FLAG_DESIRED
+#define PLR(_type, _flags, _fpfn) { .mem_type = (_type), .flags = (_flags), .fpfn = (_fpfn) }
+
+static const struct evict_case evict_cases[] = {
+	{ "VRAM, above the window: GTT, SYSTEM", &small_bar, { SZ_4M, V, V | G, 0 },
+	  TTM_PL_VRAM, false, 2, { PLR(TTM_PL_TT, DS, 0), PLR(TTM_PL_SYSTEM, 0, 0) } },
+	{ "VRAM, in the window, no CPU access: VRAM above it, GTT, SYSTEM", &small_bar,
+	  { SZ_4M, V, V, 0 }, TTM_PL_VRAM, true, 3,
+	  { PLR(TTM_PL_VRAM, DS, VIS_LPFN), PLR(TTM_PL_TT, DS, 0), PLR(TTM_PL_SYSTEM, 0, 0) } },
+	{ "VRAM, in the window, contiguous: stays contiguous above it", &small_bar,
+	  { SZ_4M, V, V, CONTIG }, TTM_PL_VRAM, true, 3,
+	  { PLR(TTM_PL_VRAM, DS | CT, VIS_LPFN), PLR(TTM_PL_TT, DS, 0),
+	    PLR(TTM_PL_SYSTEM, 0, 0) } },
+	{ "VRAM, in the window, CPU access: GTT, SYSTEM", &small_bar,
+	  { SZ_4M, V, V | G, CPU }, TTM_PL_VRAM, true, 2,
+	  { PLR(TTM_PL_TT, DS, 0), PLR(TTM_PL_SYSTEM, 0, 0) } },
+	{ "VRAM, all of it visible: GTT, SYSTEM", &full_bar, { SZ_4M, V, V, 0 },
+	  TTM_PL_VRAM, true, 2, { PLR(TTM_PL_TT, DS, 0), PLR(TTM_PL_SYSTEM, 0, 0) } },
+	{ "VRAM, bigger than GTT: SYSTEM only", &small_bar, { SZ_256M, V, V | G | S, 0 },
+	  TTM_PL_VRAM, false, 1, { PLR(TTM_PL_SYSTEM, 0, 0) } },
+	{ "VRAM, bigger than GTT, in the window: VRAM above it, SYSTEM", &small_bar,
+	  { SZ_128M + SZ_4K, V, V, 0 }, TTM_PL_VRAM, true, 2,
+	  { PLR(TTM_PL_VRAM, DS, VIS_LPFN), PLR(TTM_PL_SYSTEM, 0, 0) } },
+	{ "GTT: SYSTEM", &small_bar, { SZ_4M, G, G | V, 0 }, TTM_PL_TT, false, 1,
+	  { PLR(TTM_PL_SYSTEM, 0, 0) } },
+	{ "GTT-only: SYSTEM all the same", &small_bar, { SZ_4M, G, G, 0 }, TTM_PL_TT, false, 1,
+	  { PLR(TTM_PL_SYSTEM, 0, 0) } },
+};
+
+static void evict_case_desc(const struct evict_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(evict_case, evict_cases, evict_case_desc);
+
+/* Where each kind of BO goes when evicted from where it is. */
 static void placement_evict(struct kunit *test)
 {
-	const struct ttm_placement *p;
+	const struct evict_case *c = test->param_value;
+	struct dgmm_placement p;
+	unsigned int i;
 
-	p = dgmm_placement_evict(TTM_PL_VRAM);
-	KUNIT_ASSERT_EQ(test, p->num_placement, 2);
-	KUNIT_EXPECT_EQ(test, p->placement[0].mem_type, TTM_PL_TT);
-	KUNIT_EXPECT_EQ(test, p->placement[0].flags, TTM_PL_FLAG_DESIRED);
-	KUNIT_EXPECT_EQ(test, p->placement[1].mem_type, TTM_PL_SYSTEM);
-	KUNIT_EXPECT_EQ(test, p->placement[1].flags, 0);
+	memset(&p, 0xa5, sizeof(p));
+	dgmm_placement_evict(&p, &c->req, c->lim, c->from, c->in_window);
+	KUNIT_ASSERT_EQ(test, p.placement.num_placement, c->num);
+	KUNIT_EXPECT_PTR_EQ(test, p.placement.placement, (const struct ttm_place *)p.places);
+	for (i = 0; i < c->num; i++) {
+		const struct ttm_place *got = &p.places[i], *want = &c->places[i];
 
-	p = dgmm_placement_evict(TTM_PL_TT);
-	KUNIT_ASSERT_EQ(test, p->num_placement, 1);
-	KUNIT_EXPECT_EQ(test, p->placement[0].mem_type, TTM_PL_SYSTEM);
+		KUNIT_EXPECT_EQ_MSG(test, got->mem_type, want->mem_type, "place %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, got->flags, want->flags, "place %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, got->fpfn, want->fpfn, "place %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, got->lpfn, 0, "place %u", i);
+	}
 }
 
 static struct kunit_case dgmm_placement_cases[] = {
 	KUNIT_CASE_PARAM(placement_table, place_case_gen_params),
 	KUNIT_CASE(placement_sweep),
 	KUNIT_CASE(placement_for_domain),
-	KUNIT_CASE(placement_evict),
+	KUNIT_CASE_PARAM(placement_evict, evict_case_gen_params),
 	{}
 };
 
