@@ -4,6 +4,7 @@
  * -EINVAL and says which condition failed in a drm debug line (drm.debug=0x2).
  */
 
+#include <linux/ktime.h>
 #include <linux/overflow.h>
 #include <linux/uaccess.h>
 #include <drm/drm_drv.h>
@@ -256,6 +257,7 @@ int dgmm_gem_info_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 int dgmm_gem_wait_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct drm_dgmm_gem_wait *args = data;
+	ktime_t start = ktime_get();
 	struct dgmm_bo *bo;
 	long err;
 
@@ -266,6 +268,16 @@ int dgmm_gem_wait_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 		return -ENOENT;
 	err = dgmm_bo_wait(bo, args->timeout_ns);
 	dgmm_bo_put(bo);
+
+	/*
+	 * The DRM core copies args back even on error: a call interrupted by
+	 * a signal (-ERESTARTSYS) is restarted with what is left of the time.
+	 */
+	if (args->timeout_ns > 0) {
+		s64 left = args->timeout_ns - ktime_to_ns(ktime_sub(ktime_get(), start));
+
+		args->timeout_ns = err == -ETIME ? 0 : max_t(s64, left, 0);
+	}
 	return err;
 }
 

@@ -86,10 +86,17 @@ static void dgmm_ttm_evict_flags(struct ttm_buffer_object *tbo,
 	*placement = bo->evict_placement.placement;
 }
 
-/* CPU mappings of VRAM go through the BAR, write-combined. */
+/*
+ * CPU mappings of VRAM go through the BAR, write-combined. bus.offset is the
+ * BAR address of the resource's first byte. Only a contiguous resource can
+ * be mapped linearly from it (ttm_bo_kmap(), ttm_bo_vmap()); user mappings
+ * find each page with io_mem_pfn, and dgmm makes no linear kernel mapping
+ * of VRAM BOs.
+ */
 static int dgmm_ttm_io_mem_reserve(struct ttm_device *bdev, struct ttm_resource *res)
 {
 	struct dgmm_mm *mm = ttm_to_dgmm_mm(bdev);
+	u64 contiguous;
 
 	switch (res->mem_type) {
 	case TTM_PL_SYSTEM:
@@ -101,8 +108,8 @@ static int dgmm_ttm_io_mem_reserve(struct ttm_device *bdev, struct ttm_resource 
 			return -EINVAL;
 		res->bus.is_iomem = true;
 		res->bus.caching = ttm_write_combined;
-		if (res->placement & TTM_PL_FLAG_CONTIGUOUS)
-			res->bus.offset = mm->vram_io_start + ((u64)res->start << PAGE_SHIFT);
+		res->bus.offset = mm->vram_io_start +
+				  dgmm_vram_mgr_offset(&mm->vram, res, 0, &contiguous);
 		return 0;
 	default:
 		return -EINVAL;

@@ -483,6 +483,7 @@ bool dgmm_vram_mgr_visible(struct ttm_resource *res)
 {
 	return to_dgmm_vram_resource(res)->used_visible_size >= res->size;
 }
+EXPORT_SYMBOL_IF_KUNIT(dgmm_vram_mgr_visible);
 
 /**
  * dgmm_vram_mgr_visible_bytes - how much of a VRAM resource is CPU-visible

@@ -8,6 +8,7 @@
 
 #include <kunit/test.h>
 #include <linux/dma-fence.h>
+#include <drm/ttm/ttm_device.h>
 
 #include "ttm_backend/dgmm_copy.h"
 
@@ -224,15 +225,18 @@ static void vram_contiguous(struct kunit *test)
 /*
  * Fill VRAM with 1 MiB pieces and free every other one: half of VRAM is free,
  * but no free run is longer than 1 MiB. A contiguous 2 MiB request must fail
- * with -ENOSPC while a scattered one succeeds.
+ * with -ENOSPC while a scattered one succeeds, and a scattered one in the
+ * window gets the bus address of its first page.
  */
 static void vram_contiguous_fragmented(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
 	struct ttm_place contig = VRAM_PLACE(0, 0, TTM_PL_FLAG_CONTIGUOUS);
 	struct ttm_place place = VRAM_PLACE(0, 0, 0);
+	struct ttm_place in_window = VRAM_PLACE(0, visible_pages(ddev), 0);
 	struct dgmm_kunit_alloc **pieces, *a;
 	struct dgmm_region_usage u;
+	u64 contiguous, first;
 	unsigned int n, i;
 
 	vram_usage(ddev, &u);
@@ -251,7 +255,22 @@ static void vram_contiguous_fragmented(struct kunit *test)
 	a = dgmm_kunit_alloc(test, ddev, SZ_2M, &contig);
 	KUNIT_EXPECT_EQ(test, a->err, -ENOSPC);
 	a = dgmm_kunit_alloc(test, ddev, SZ_2M, &place);
-	KUNIT_EXPECT_EQ(test, a->err, 0);
+	KUNIT_ASSERT_EQ(test, a->err, 0);
+	KUNIT_EXPECT_FALSE(test, a->res->placement & TTM_PL_FLAG_CONTIGUOUS);
+
+	/*
+	 * The same in the window, where the CPU maps it: its bus address is its
+	 * first page's in the BAR (a non-contiguous resource used to get 0).
+	 */
+	a = dgmm_kunit_alloc(test, ddev, SZ_2M, &in_window);
+	KUNIT_ASSERT_EQ(test, a->err, 0);
+	KUNIT_ASSERT_TRUE(test, dgmm_vram_mgr_visible(a->res));
+	KUNIT_EXPECT_FALSE(test, a->res->placement & TTM_PL_FLAG_CONTIGUOUS);
+	first = dgmm_vram_mgr_offset(&ddev->mm.vram, a->res, 0, &contiguous);
+	KUNIT_EXPECT_EQ(test, contiguous, (u64)SZ_1M);
+	KUNIT_ASSERT_EQ(test, ddev->mm.ttm.funcs->io_mem_reserve(&ddev->mm.ttm, a->res), 0);
+	KUNIT_EXPECT_TRUE(test, a->res->bus.is_iomem);
+	KUNIT_EXPECT_EQ(test, a->res->bus.offset, ddev->mm.vram_io_start + first);
 }
 
 /* How a resource was left before it was freed. */

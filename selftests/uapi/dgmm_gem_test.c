@@ -7,6 +7,8 @@
  * dumb buffers as DRM users expect them.
  */
 
+#include <signal.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <linux/dma-buf.h>
 
@@ -290,6 +292,54 @@ TEST_F(gem, wait)
 		EXPECT_EQ(0, dgmm_gem_wait(self->fd[i], handle, 0));
 		EXPECT_EQ(0, dgmm_gem_close(self->fd[i], handle));
 	}
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A relative timeout does not start again when a signal restarts the wait:
+ * with SIGALRM every 20 ms (SA_RESTART), a 200 ms wait on a BO whose 2 MiB
+ * move takes 2 s on the throttled engine ends with -ETIME and nothing left
+ * of the timeout, not when the move is done.
+ */
+TEST_F(gem, wait_timeout_survives_signals)
+{
+	const size_t size = 2 * 1024 * 1024;
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	const struct itimerval tick = { { 0, 20000 }, { 0, 20000 } }, off = { { 0 } };
+
+	ASSERT_EQ(0, dgmm_engine_mbps(1, &self->engine_mbps));
+	self->throttled = true;
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+
+	for (int i = 0; i < self->n; i++) {
+		struct drm_dgmm_gem_wait w = { .timeout_ns = 200 * 1000 * 1000 };
+		__u32 handle = 0, *map;
+		int ret, err;
+
+		ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, G, V | G, 0, &handle));
+		map = dgmm_gem_mmap(self->fd[i], handle, size);
+		ASSERT_NE(MAP_FAILED, map);
+		memset(map, 0x5e, size);
+		munmap(map, size);
+		ASSERT_EQ(0, dgmm_gem_migrate(self->fd[i], handle, V));
+
+		w.handle = handle;
+		ASSERT_EQ(0, setitimer(ITIMER_REAL, &tick, NULL));
+		ret = ioctl(self->fd[i], DRM_IOCTL_DGMM_GEM_WAIT, &w);
+		err = errno;
+		ASSERT_EQ(0, setitimer(ITIMER_REAL, &off, NULL));
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(ETIME, err);
+		EXPECT_EQ(0, w.timeout_ns);
+
+		EXPECT_EQ(0, dgmm_gem_wait(self->fd[i], handle, -1));
+		dgmm_gem_close(self->fd[i], handle);
+	}
+	signal(SIGALRM, SIG_DFL);
 }
 
 /*

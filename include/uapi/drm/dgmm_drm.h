@@ -51,7 +51,7 @@ extern "C" {
 #define DRM_IOCTL_DGMM_GEM_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_DGMM_GEM_INFO, struct drm_dgmm_gem_info)
 #define DRM_IOCTL_DGMM_GEM_WAIT \
-	DRM_IOW(DRM_COMMAND_BASE + DRM_DGMM_GEM_WAIT, struct drm_dgmm_gem_wait)
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_DGMM_GEM_WAIT, struct drm_dgmm_gem_wait)
 #define DRM_IOCTL_DGMM_GEM_MIGRATE \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_DGMM_GEM_MIGRATE, struct drm_dgmm_gem_migrate)
 
@@ -273,7 +273,12 @@ struct drm_dgmm_gem_wait {
 	/** @flags: must be zero. */
 	__u32 flags;
 
-	/** @timeout_ns: relative timeout; 0 only tests, negative waits forever. */
+	/**
+	 * @timeout_ns: in: relative timeout; 0 only tests, negative waits
+	 * forever. Out, for a positive timeout: the time left of it (0 after
+	 * -ETIME), so that a call restarted after a signal waits only for
+	 * the rest.
+	 */
 	__s64 timeout_ns;
 };
 
