@@ -63,7 +63,9 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect distro/kselftest:dgmm_query_test \
 	--expect distro/kselftest:dgmm_gem_test \
 	--expect distro/kselftest:dgmm_unbind_test \
+	--expect distro/guest:tiny-load \
 	--expect distro/kselftest:dgmm_pressure_test@tiny \
 	--expect distro/kselftest:dgmm_gem_test@tiny \
+	--expect distro/guest:tiny-restore \
 	--expect distro/guest:lifecycle \
 	--require-kmemleak

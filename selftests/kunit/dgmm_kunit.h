@@ -32,7 +32,6 @@ struct dma_fence;
 struct dma_fence *dgmm_kunit_fence(struct kunit *test);
 void dgmm_kunit_fence_put(void *fence);
 
-
 struct dgmm_bo;
 void dgmm_kunit_bo_release(void *bo);
 struct dgmm_bo *dgmm_kunit_bo_create(struct kunit *test, struct dgmm_device *ddev,
