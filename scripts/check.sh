@@ -19,8 +19,9 @@ static_rc=0
 "$DGMM_ROOT/scripts/static-checks.sh" >"$DGMM_OUT/static.tap" || static_rc=$?
 grep -E "^(not )?ok " "$DGMM_OUT/static.tap" | sed 's/^/  /' >&2
 
-# The tests run with part of VRAM CPU-invisible, as on a small-BAR board.
-export DGMM_ARGS=${DGMM_ARGS:-vram_visible_mb=64}
+# The tests run with part of VRAM CPU-invisible, as on a small-BAR board, and
+# a 2 s job timeout, so that the tests of timeouts do not take long.
+export DGMM_ARGS=${DGMM_ARGS:-vram_visible_mb=64 job_timeout_ms=2000}
 log=$DGMM_OUT/vm-check.log
 distro_log=$DGMM_OUT/vm-distro.log
 vm_rc=0 distro_rc=0

@@ -251,7 +251,24 @@ static struct pci_driver dgmm_pci_driver = {
 	.remove = dgmm_pci_remove,
 };
 
-module_pci_driver(dgmm_pci_driver);
+static int __init dgmm_init(void)
+{
+	int err;
+
+	dgmm_engine_fault_injection_init();
+	err = pci_register_driver(&dgmm_pci_driver);
+	if (err)
+		dgmm_engine_fault_injection_fini();
+	return err;
+}
+module_init(dgmm_init);
+
+static void __exit dgmm_exit(void)
+{
+	pci_unregister_driver(&dgmm_pci_driver);
+	dgmm_engine_fault_injection_fini();
+}
+module_exit(dgmm_exit);
 
 MODULE_DESCRIPTION("dgmm: TTM memory manager for a simulated discrete device");
 MODULE_LICENSE("Dual MIT/GPL");

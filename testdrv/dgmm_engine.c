@@ -1,30 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * The simulated copy engine of a dgmm device.
+ * The simulated copy engine of a dgmm device, behind the DRM GPU scheduler.
  *
  * A real discrete device has DMA engines that copy and fill memory while the
- * CPU goes on; this one does the same work with the CPU, on an ordered
- * workqueue, so that moves are asynchronous and fenced exactly as they would
- * be on hardware:
+ * CPU goes on; this one does the same work with the CPU, so that moves are
+ * asynchronous and fenced exactly as they would be on hardware. It is split
+ * as a driver for real hardware would be:
  *
- * - A job (copy or fill) gets a dma_fence of the engine's fence context when
- *   it is submitted. Jobs run, and their fences signal, in submission order.
- * - A job depends on every fence of a reservation object. It does not wait
- *   in a thread: a callback on each dependency counts them down, and the last
- *   one kicks the worker. The worker runs jobs from the head of the queue as
- *   long as the head is ready.
+ * - drm_sched (@sched) takes jobs from entities, waits for their
+ *   dependencies, hands ready jobs to the hardware through run_job and
+ *   watches each for a timeout. The kernel's moves and clears go through one
+ *   entity at kernel priority, so their fences signal in order.
+ * - The "hardware" is an ordered workqueue (@hw_wq): run_job appends the job
+ *   to @hw_queue and returns its hardware fence; the worker runs the jobs in
+ *   that order and signals their fences. A throttled or hung job waits on
+ *   @hw_wait, where a reset or the unplug can end it.
+ * - Dependencies: every fence of the BO's reservation object. Fences of this
+ *   scheduler are left to drm_sched. Any other fence (another device's, or
+ *   one a user put into the BO through its dma-buf) is waited for with a
+ *   time limit, the job timeout: a fence that never signals breaks the
+ *   dma-fence rules, and must not stop every move of the device behind it.
+ *   The job then runs without it, and the engine counts and logs it.
  * - A dependency that signalled with an error does not stop a job: every job
  *   is the kernel's (a move or a clear), and a move must not be skipped
  *   because of a fence a user put in the BO's reservation object, or the BO
- *   would show memory nobody wrote. After unplug jobs signal -ENODEV, and a
- *   copy or fill into system pages zeroes them instead: a BO never shows
- *   what its pages held before (VRAM is gone then).
+ *   would show memory nobody wrote.
+ * - Timeouts: a job still running after the job timeout is taken off the
+ *   engine (a reset). A kernel job is then finished by the CPU, so that its
+ *   BO still gets its data; the device goes on with the next job.
+ * - Unplug: jobs that have not started complete with -ENODEV, and a copy or
+ *   fill into system pages zeroes them instead: a BO never shows what its
+ *   pages held before (VRAM is gone then). A throttled or hung job that is
+ *   running ends the same way.
  * - The engine reaches VRAM through its own mappings of the BAR and system
  *   pages through kmap (as a device would through their DMA addresses).
  * - engine_mbps and engine_latency_us throttle it to behave like a PCIe DMA
  *   engine rather than like a memcpy. A throttled job writes its
  *   destination only at the end of its time, so that a reader who does not
- *   wait for the job's fence sees stale data.
+ *   wait for the job's fence sees stale data. The fault injection attribute
+ *   "dgmm_engine_hang" in debugfs (with CONFIG_FAULT_INJECTION_DEBUG_FS)
+ *   makes jobs hang until the timeout resets them.
  *
  * Copying at memory speed under emulation. The engine is the CPU, and QEMU's
  * TCG, which runs it here, has two costs a real machine does not:
@@ -42,6 +57,7 @@
  *   page off the first, and reaches each chunk through the view whose page
  *   number differs from the other side's in the lowest bit: two pages whose
  *   numbers differ by an odd amount never share a slot of a power-of-two TLB.
+
  */
 
 #include <linux/debugfs.h>
@@ -49,12 +65,14 @@
 #include <linux/device.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
+#include <linux/fault-inject.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 
 #include "dgmm_engine.h"
 
@@ -68,23 +86,53 @@ module_param(engine_latency_us, uint, 0644);
 MODULE_PARM_DESC(engine_latency_us,
 		 "Time the simulated copy engine takes to start each job, in us (default 0)");
 
+static unsigned int job_timeout_ms = 10000;
+module_param(job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "How long a copy engine job may run, and a foreign dependency may stay unsignalled, in ms (default 10000)");
+
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+static DECLARE_FAULT_ATTR(engine_hang);
+#endif
+
+/* Should this job hang until it is reset? */
+static bool inject_hang(void)
+{
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	return should_fail(&engine_hang, 1);
+#else
+	return false;
+#endif
+}
+
 enum dgmm_job_op {
 	DGMM_JOB_COPY,
 	DGMM_JOB_FILL,
 };
 
-struct dgmm_job_dep {
-	struct dma_fence_cb cb;
-	struct dma_fence *fence;
-	struct dgmm_engine_job *job;
+/* The fence the hardware signals when it is done with a job. */
+struct dgmm_hw_fence {
+	struct dma_fence base;
+	spinlock_t lock; /* the fence's own: it may outlive the engine */
 };
 
-/*
- * The fence comes first: the job is freed with it (dma_fence_free), after
- * the worker has dropped everything else the job held.
+/**
+ * struct dgmm_engine_job - one copy or fill
+ * @base: the scheduler's job; its finished fence is the one handed out
+ * @engine: the engine
+ * @link: entry in the engine's @hw_queue
+ * @op: copy or fill
+ * @src: what to copy (for a copy)
+ * @dst: where to write
+ * @size: bytes
+ * @value: the byte to fill with
+ * @hw: the hardware fence, allocated with the job: run_job may not allocate
+ * @start: when the hardware started it
+ * @hang: injected fault: the job does not finish until it is reset
+ * @reset: the timeout handler took the job off the engine
  */
 struct dgmm_engine_job {
-	struct dma_fence fence;
+	struct drm_sched_job base;
 	struct dgmm_engine *engine;
 	struct list_head link;
 	enum dgmm_job_op op;
@@ -92,10 +140,10 @@ struct dgmm_engine_job {
 	struct dgmm_mem dst;
 	u64 size;
 	u8 value;
+	struct dgmm_hw_fence *hw;
 	ktime_t start;
-	atomic_t pending;
-	unsigned int num_deps;
-	struct dgmm_job_dep *deps;
+	bool hang;
+	bool reset;
 };
 
 static struct dgmm_engine *to_dgmm_engine(struct dgmm_copy_engine *base)
@@ -103,19 +151,24 @@ static struct dgmm_engine *to_dgmm_engine(struct dgmm_copy_engine *base)
 	return container_of(base, struct dgmm_engine, base);
 }
 
-static const char *dgmm_job_driver_name(struct dma_fence *fence)
+static struct dgmm_engine_job *to_job(struct drm_sched_job *job)
+{
+	return container_of(job, struct dgmm_engine_job, base);
+}
+
+static const char *dgmm_engine_driver_name(struct dma_fence *fence)
 {
 	return "dgmm";
 }
 
-static const char *dgmm_job_timeline_name(struct dma_fence *fence)
+static const char *dgmm_hw_timeline_name(struct dma_fence *fence)
 {
 	return "copy-engine";
 }
 
-static const struct dma_fence_ops dgmm_job_fence_ops = {
-	.get_driver_name = dgmm_job_driver_name,
-	.get_timeline_name = dgmm_job_timeline_name,
+static const struct dma_fence_ops dgmm_hw_fence_ops = {
+	.get_driver_name = dgmm_engine_driver_name,
+	.get_timeline_name = dgmm_hw_timeline_name,
 };
 
 /* A position in a backing store, walked segment by segment. */
@@ -318,64 +371,26 @@ static void do_fill(struct dgmm_engine *e, struct dgmm_engine_job *job)
 }
 
 /*
- * Makes the job last as long as the throttled engine would take, before it
+ * How long the throttled engine takes for @bytes, and waits for before it
  * writes anything: its destination changes only at the end of the job's
  * time, as on a device whose transfer lands just before its fence signals.
- * Whoever reads the destination without waiting for the fence then sees the
- * old contents, so a missing wait shows up in tests.
+ * Whoever reads the destination without waiting for the fence then sees
+ * the old contents, so a missing wait shows up in tests.
  */
-static void throttle(u64 bytes, ktime_t start)
+static long throttle_jiffies(u64 bytes)
 {
 	unsigned int mbps = READ_ONCE(engine_mbps);
-	u64 want_ns = (u64)READ_ONCE(engine_latency_us) * NSEC_PER_USEC;
-	s64 left_ns;
+	u64 ns = (u64)READ_ONCE(engine_latency_us) * NSEC_PER_USEC;
 
 	if (mbps)
-		want_ns += div_u64(bytes * NSEC_PER_SEC, (u64)mbps << 20);
-	left_ns = want_ns - ktime_to_ns(ktime_sub(ktime_get(), start));
-	if (left_ns > 0)
-		fsleep(div_u64(left_ns, NSEC_PER_USEC));
+		ns += div_u64(bytes * NSEC_PER_SEC, (u64)mbps << 20);
+	return ns ? max_t(long, nsecs_to_jiffies(ns), 1) : 0;
 }
 
-static void job_release_deps(struct dgmm_engine_job *job)
+/* The job's time on the engine is up, or it was reset or the device went. */
+static bool job_may_end(struct dgmm_engine *e, struct dgmm_engine_job *job)
 {
-	unsigned int i;
-
-	for (i = 0; i < job->num_deps; i++)
-		dma_fence_put(job->deps[i].fence);
-	kfree(job->deps);
-	job->deps = NULL;
-	job->num_deps = 0;
-}
-
-static void job_free_ranges(struct dgmm_engine_job *job)
-{
-	dgmm_mem_release(&job->src);
-	dgmm_mem_release(&job->dst);
-}
-
-/*
- * Signals the job's fence with @err (0 for success) and drops the queue's
- * reference. A job that ran counts its time from its start to its fence's
- * signal timestamp.
- */
-static void job_complete(struct dgmm_engine_job *job, int err)
-{
-	struct dgmm_engine *e = job->engine;
-
-	if (err)
-		dma_fence_set_error(&job->fence, err);
-	dma_fence_signal(&job->fence);
-	if (job->start) {
-		atomic64_inc(&e->stats.jobs);
-		if (!err)
-			atomic64_add(job->size, &e->stats.bytes);
-		atomic64_add(ktime_to_ns(ktime_sub(job->fence.timestamp, job->start)),
-			     &e->stats.busy_ns);
-	}
-	job_release_deps(job);
-	job_free_ranges(job);
-	dma_fence_put(&job->fence);
+	return READ_ONCE(job->reset) || READ_ONCE(e->dead);
 }
 
 /* The device is gone: pages the job was to write are zeroed instead. */
@@ -388,122 +403,293 @@ static void job_zero_pages(struct dgmm_engine *e, struct dgmm_engine_job *job)
 	do_fill(e, job);
 }
 
-static void job_run(struct dgmm_engine *e, struct dgmm_engine_job *job, bool dead)
+/*
+ * Runs one job on the "hardware" and signals its fence: waits out the
+ * throttle (or, if hung, for a reset), then writes. A kernel job that was
+ * reset is finished all the same (by the CPU: the engine is the CPU here);
+ * after unplug a job writes nothing but zeroes into system pages.
+ */
+static void hw_run(struct dgmm_engine *e, struct dgmm_engine_job *job)
 {
+	long wait = throttle_jiffies(job->size);
+	int err = 0;
+
 	job->start = ktime_get();
-	if (dead) {
+	if (job->hang)
+		wait_event(e->hw_wait, job_may_end(e, job));
+	else if (wait)
+		wait_event_timeout(e->hw_wait, job_may_end(e, job), wait);
+
+	if (READ_ONCE(e->dead)) {
 		job_zero_pages(e, job);
-		job_complete(job, -ENODEV);
-		return;
+		err = -ENODEV;
+	} else {
+		if (READ_ONCE(job->reset))
+			atomic64_inc(&e->stats.cpu_fallbacks);
+		if (job->op == DGMM_JOB_COPY)
+			do_copy(e, job);
+		else
+			do_fill(e, job);
+		atomic64_add(job->size, &e->stats.bytes);
 	}
-	throttle(job->size, job->start);
-	if (job->op == DGMM_JOB_COPY)
-		do_copy(e, job);
-	else
-		do_fill(e, job);
-	job_complete(job, 0);
+
+	if (err)
+		dma_fence_set_error(&job->hw->base, err);
+	dma_fence_signal(&job->hw->base);
+	atomic64_inc(&e->stats.jobs);
+	atomic64_add(ktime_to_ns(ktime_sub(job->hw->base.timestamp, job->start)),
+		     &e->stats.busy_ns);
 }
 
-static void dgmm_engine_work(struct work_struct *work)
+static void dgmm_engine_hw_work(struct work_struct *work)
 {
-	struct dgmm_engine *e = container_of(work, struct dgmm_engine, work);
+	struct dgmm_engine *e = container_of(work, struct dgmm_engine, hw_work);
 	struct dgmm_engine_job *job;
-	bool dead;
 
 	for (;;) {
 		spin_lock_irq(&e->lock);
-		job = list_first_entry_or_null(&e->queue, struct dgmm_engine_job, link);
-		if (!job || atomic_read(&job->pending)) {
-			spin_unlock_irq(&e->lock);
-			return;
-		}
-		list_del_init(&job->link);
-		dead = e->dead;
+		job = list_first_entry_or_null(&e->hw_queue, struct dgmm_engine_job, link);
+		if (job)
+			list_del_init(&job->link);
 		spin_unlock_irq(&e->lock);
-
-		job_run(e, job, dead);
+		if (!job)
+			return;
+		hw_run(e, job);
 	}
 }
 
-static void job_dep_signalled(struct dgmm_engine_job *job)
+/* drm_sched_backend_ops.run_job: hand the job to the hardware. */
+static struct dma_fence *dgmm_engine_run_job(struct drm_sched_job *sched_job)
 {
-	if (atomic_dec_and_test(&job->pending))
-		queue_work(job->engine->wq, &job->engine->work);
+	struct dgmm_engine_job *job = to_job(sched_job);
+	struct dgmm_engine *e = job->engine;
+	unsigned long flags;
+
+	spin_lock_irqsave(&e->lock, flags);
+	dma_fence_init(&job->hw->base, &dgmm_hw_fence_ops, &job->hw->lock, e->hw_context,
+		       ++e->hw_seqno);
+	list_add_tail(&job->link, &e->hw_queue);
+	spin_unlock_irqrestore(&e->lock, flags);
+	queue_work(e->hw_wq, &e->hw_work);
+	return dma_fence_get(&job->hw->base);
 }
 
-static void job_dep_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
+/*
+ * drm_sched_backend_ops.timedout_job: the job has run for longer than the
+ * job timeout. Take it off the engine (hw_run() finishes a kernel job by
+ * CPU) and wait until its fence has signalled; the engine then goes on with
+ * the next job. The scheduler took the job off its pending list to call
+ * this; it goes back there to be freed as usual, as etnaviv does when it
+ * lets a job run on.
+ */
+static enum drm_gpu_sched_stat dgmm_engine_timedout_job(struct drm_sched_job *sched_job)
 {
-	struct dgmm_job_dep *dep = container_of(cb, struct dgmm_job_dep, cb);
+	struct dgmm_engine_job *job = to_job(sched_job);
+	struct dgmm_engine *e = job->engine;
+	struct drm_gpu_scheduler *sched = sched_job->sched;
 
-	job_dep_signalled(dep->job);
+	if (!dma_fence_is_signaled(&job->hw->base)) {
+		dev_warn_ratelimited(sched->dev, "copy engine job %llu timed out: resetting it\n",
+				     sched_job->id);
+		atomic64_inc(&e->stats.resets);
+		WRITE_ONCE(job->reset, true);
+		wake_up_all(&e->hw_wait);
+		dma_fence_wait(&job->hw->base, false);
+	}
+
+	spin_lock(&sched->job_list_lock);
+	list_add(&sched_job->list, &sched->pending_list);
+	spin_unlock(&sched->job_list_lock);
+	return READ_ONCE(e->dead) ? DRM_GPU_SCHED_STAT_ENODEV : DRM_GPU_SCHED_STAT_NOMINAL;
 }
 
-/* Hooks the job to every fence of @resv; the caller's bias on pending stays. */
-static int job_add_deps(struct dgmm_engine_job *job, struct dma_resv *resv)
+static void job_free(struct dgmm_engine_job *job)
+{
+	struct dgmm_engine *e = job->engine;
+
+	dgmm_mem_release(&job->src);
+	dgmm_mem_release(&job->dst);
+	/* Initialised by run_job, or never used. */
+	if (job->hw->base.ops)
+		dma_fence_put(&job->hw->base);
+	else
+		kfree(job->hw);
+	kfree(job);
+	if (atomic_dec_and_test(&e->jobs_alive))
+		wake_up_var(&e->jobs_alive);
+}
+
+/* drm_sched_backend_ops.free_job: the job's finished fence has signalled. */
+static void dgmm_engine_free_job(struct drm_sched_job *sched_job)
+{
+	drm_sched_job_cleanup(sched_job);
+	job_free(to_job(sched_job));
+}
+
+static const struct drm_sched_backend_ops dgmm_engine_sched_ops = {
+	.run_job = dgmm_engine_run_job,
+	.timedout_job = dgmm_engine_timedout_job,
+	.free_job = dgmm_engine_free_job,
+};
+
+/*
+ * A foreign dependency waited for with a time limit: a fence that signals
+ * when @inner does, or, with -ETIMEDOUT, when the job timeout has passed
+ * first. The engine keeps every one on @dep_waits until it has signalled,
+ * so that fini can take their callbacks and timers away.
+ */
+struct dgmm_dep_wait {
+	struct dma_fence base;
+	spinlock_t lock; /* the fence's */
+	struct dgmm_engine *engine;
+	struct dma_fence *inner;
+	struct dma_fence_cb cb;
+	struct delayed_work timeout;
+	struct list_head link;
+};
+
+static const char *dgmm_dep_timeline_name(struct dma_fence *fence)
+{
+	return "foreign-dependency";
+}
+
+static void dgmm_dep_wait_release(struct dma_fence *fence)
+{
+	struct dgmm_dep_wait *w = container_of(fence, struct dgmm_dep_wait, base);
+
+	dma_fence_put(w->inner);
+	dma_fence_free(fence);
+}
+
+static const struct dma_fence_ops dgmm_dep_wait_ops = {
+	.get_driver_name = dgmm_engine_driver_name,
+	.get_timeline_name = dgmm_dep_timeline_name,
+	.release = dgmm_dep_wait_release,
+};
+
+/* Signals @w once, with @err; the first caller wins and unlinks it. */
+static void dep_wait_done(struct dgmm_dep_wait *w, int err)
+{
+	struct dgmm_engine *e = w->engine;
+	unsigned long flags;
+	bool first;
+
+	spin_lock_irqsave(&e->lock, flags);
+	first = !list_empty(&w->link);
+	list_del_init(&w->link);
+	spin_unlock_irqrestore(&e->lock, flags);
+	if (!first)
+		return;
+	if (err)
+		dma_fence_set_error(&w->base, err);
+	dma_fence_signal(&w->base);
+}
+
+static void dep_wait_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+	struct dgmm_dep_wait *w = container_of(cb, struct dgmm_dep_wait, cb);
+
+	dep_wait_done(w, 0);
+	/* The timer's reference, if the timer had not fired yet. */
+	if (cancel_delayed_work(&w->timeout))
+		dma_fence_put(&w->base);
+	dma_fence_put(&w->base);	/* the callback's */
+}
+
+static void dep_wait_timeout(struct work_struct *work)
+{
+	struct dgmm_dep_wait *w = container_of(work, struct dgmm_dep_wait, timeout.work);
+	struct dgmm_engine *e = w->engine;
+
+	if (dma_fence_remove_callback(w->inner, &w->cb)) {
+		dev_warn_ratelimited(e->sched.dev,
+				     "dependency %s:%s did not signal in %u ms: running without it\n",
+				     w->inner->ops->get_driver_name(w->inner),
+				     w->inner->ops->get_timeline_name(w->inner), job_timeout_ms);
+		atomic64_inc(&e->stats.dep_timeouts);
+		dep_wait_done(w, -ETIMEDOUT);
+		dma_fence_put(&w->base);	/* the callback's, which will not run */
+	}
+	dma_fence_put(&w->base);	/* the timer's */
+}
+
+/* Is @fence one of this engine's scheduler's own? */
+static bool fence_is_ours(struct dgmm_engine *e, struct dma_fence *fence)
+{
+	struct drm_sched_fence *s_fence = to_drm_sched_fence(fence);
+
+	return s_fence && s_fence->sched == &e->sched;
+}
+
+/* Adds @fence as a dependency of @job, bounded in time unless it is ours. */
+static int job_add_dependency(struct dgmm_engine_job *job, struct dma_fence *fence)
+{
+	struct dgmm_engine *e = job->engine;
+	struct dgmm_dep_wait *w;
+	unsigned long flags;
+
+	if (fence_is_ours(e, fence) || dma_fence_is_signaled(fence))
+		return drm_sched_job_add_dependency(&job->base, dma_fence_get(fence));
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	spin_lock_init(&w->lock);
+	dma_fence_init(&w->base, &dgmm_dep_wait_ops, &w->lock, dma_fence_context_alloc(1), 1);
+	w->engine = e;
+	w->inner = dma_fence_get(fence);
+	INIT_DELAYED_WORK(&w->timeout, dep_wait_timeout);
+	spin_lock_irqsave(&e->lock, flags);
+	list_add_tail(&w->link, &e->dep_waits);
+	spin_unlock_irqrestore(&e->lock, flags);
+
+	/* References: the scheduler's, the callback's and the timer's. */
+	dma_fence_get(&w->base);
+	dma_fence_get(&w->base);
+	queue_delayed_work(system_wq, &w->timeout, e->job_timeout);
+	if (dma_fence_add_callback(fence, &w->cb, dep_wait_cb))
+		dep_wait_cb(fence, &w->cb);
+	return drm_sched_job_add_dependency(&job->base, &w->base);
+}
+
+static struct dma_fence *engine_submit(struct dgmm_engine *e, struct dgmm_engine_job *job,
+				       struct dma_resv *deps)
 {
 	struct dma_resv_iter cursor;
 	struct dma_fence *fence;
-	unsigned int n = 0;
-
-	dma_resv_assert_held(resv);
-	dma_resv_for_each_fence(&cursor, resv, DMA_RESV_USAGE_BOOKKEEP, fence)
-		n++;
-	if (!n)
-		return 0;
-
-	job->deps = kcalloc(n, sizeof(*job->deps), GFP_KERNEL);
-	if (!job->deps)
-		return -ENOMEM;
-
-	dma_resv_for_each_fence(&cursor, resv, DMA_RESV_USAGE_BOOKKEEP, fence) {
-		struct dgmm_job_dep *dep = &job->deps[job->num_deps++];
-
-		dep->fence = dma_fence_get(fence);
-		dep->job = job;
-		atomic_inc(&job->pending);
-		if (dma_fence_add_callback(fence, &dep->cb, job_dep_cb))
-			job_dep_signalled(job);
-	}
-	return 0;
-}
-
-static struct dma_fence *engine_submit(struct dgmm_engine *e,
-				       struct dgmm_engine_job *job,
-				       struct dma_resv *deps)
-{
-	unsigned long flags;
 	int err;
 
+	dma_resv_assert_held(deps);
 	job->engine = e;
 	INIT_LIST_HEAD(&job->link);
-	/* The bias keeps the job from becoming ready before it is queued. */
-	atomic_set(&job->pending, 1);
+	atomic_inc(&e->jobs_alive);
 
 	if (!mem_valid(e, &job->dst, job->size) ||
 	    (job->op == DGMM_JOB_COPY && !mem_valid(e, &job->src, job->size))) {
-		err = -EINVAL;
-		goto err_free;
+		job_free(job);
+		return ERR_PTR(-EINVAL);
 	}
-	err = job_add_deps(job, deps);
-	if (err)
-		goto err_free;
+	err = drm_sched_job_init(&job->base, &e->kernel_entity, 1, e, 0);
+	if (err) {
+		job_free(job);
+		return ERR_PTR(err);
+	}
+	dma_resv_for_each_fence(&cursor, deps, DMA_RESV_USAGE_BOOKKEEP, fence) {
+		err = job_add_dependency(job, fence);
+		if (err) {
+			drm_sched_job_cleanup(&job->base);
+			job_free(job);
+			return ERR_PTR(err);
+		}
+	}
+	job->hang = atomic_add_unless(&e->hang_next, -1, 0) || inject_hang();
 
-	spin_lock_irqsave(&e->lock, flags);
-	dma_fence_init(&job->fence, &dgmm_job_fence_ops, &e->lock, e->context, ++e->seqno);
-	list_add_tail(&job->link, &e->queue);
-	dma_fence_get(&job->fence);
-	spin_unlock_irqrestore(&e->lock, flags);
-
-	if (atomic_dec_and_test(&job->pending))
-		queue_work(e->wq, &e->work);
-	return &job->fence;
-
-err_free:
-	/* No callback can be pending: either none was added or n == 0. */
-	job_free_ranges(job);
-	kfree(job->deps);
-	kfree(job);
-	return ERR_PTR(err);
+	mutex_lock(&e->submit_lock);
+	drm_sched_job_arm(&job->base);
+	fence = dma_fence_get(&job->base.s_fence->finished);
+	drm_sched_entity_push_job(&job->base);
+	mutex_unlock(&e->submit_lock);
+	return fence;
 }
 
 static struct dgmm_engine_job *job_alloc(enum dgmm_job_op op, u64 size,
@@ -511,14 +697,17 @@ static struct dgmm_engine_job *job_alloc(enum dgmm_job_op op, u64 size,
 {
 	struct dgmm_engine_job *job;
 
-	BUILD_BUG_ON(offsetof(struct dgmm_engine_job, fence) != 0);
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
-	if (!job) {
+	if (job)
+		job->hw = kzalloc(sizeof(*job->hw), GFP_KERNEL);
+	if (!job || !job->hw) {
+		kfree(job);
 		if (src)
 			dgmm_mem_release(src);
 		dgmm_mem_release(dst);
 		return NULL;
 	}
+	spin_lock_init(&job->hw->lock);
 	job->op = op;
 	job->size = size;
 	job->dst = *dst;
@@ -552,6 +741,19 @@ static struct dma_fence *dgmm_engine_fill(struct dgmm_copy_engine *base,
 	return engine_submit(to_dgmm_engine(base), job, deps);
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * dgmm_engine_hang_next - make the next jobs hang until the timeout resets them
+ * @engine: the engine
+ * @jobs: how many of the next jobs submitted
+ */
+void dgmm_engine_hang_next(struct dgmm_engine *engine, unsigned int jobs)
+{
+	atomic_set(&engine->hang_next, jobs);
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_engine_hang_next);
+#endif
+
 static const struct dgmm_copy_engine_funcs dgmm_engine_funcs = {
 	.copy = dgmm_engine_copy,
 	.fill = dgmm_engine_fill,
@@ -559,30 +761,50 @@ static const struct dgmm_copy_engine_funcs dgmm_engine_funcs = {
 
 /**
  * dgmm_engine_init - start a device's copy engine
- * @engine: the engine
- * @dev: the device, which owns the engine's mapping of VRAM
+ * @engine: the engine to set up
+ * @dev: the PCI device (for the second VRAM view, and the scheduler's messages)
  * @vram_start: bus address of VRAM
  * @vram: the kernel's mapping of all of VRAM
- * @vram_size: its size
+ * @vram_size: bytes of VRAM
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0 or a negative error code.
  */
 int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 		     resource_size_t vram_start, void __iomem *vram, u64 vram_size)
 {
+	struct drm_gpu_scheduler *sched_list[] = { &engine->sched };
+	struct drm_sched_init_args args = {
+		.ops = &dgmm_engine_sched_ops,
+		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+		.credit_limit = 64,
+		.timeout = msecs_to_jiffies(job_timeout_ms),
+		.name = "dgmm-copy",
+		.dev = dev,
+	};
+	int err;
+
 	engine->base.funcs = &dgmm_engine_funcs;
 	engine->vram = vram;
 	engine->vram_size = vram_size;
+	engine->job_timeout = args.timeout;
+	mutex_init(&engine->submit_lock);
 	spin_lock_init(&engine->lock);
-	INIT_LIST_HEAD(&engine->queue);
-	INIT_WORK(&engine->work, dgmm_engine_work);
-	engine->context = dma_fence_context_alloc(1);
-	engine->seqno = 0;
+	init_waitqueue_head(&engine->hw_wait);
+	INIT_LIST_HEAD(&engine->hw_queue);
+	INIT_LIST_HEAD(&engine->dep_waits);
+	INIT_WORK(&engine->hw_work, dgmm_engine_hw_work);
+	engine->hw_context = dma_fence_context_alloc(1);
+	engine->hw_seqno = 0;
 	engine->dead = false;
+	atomic_set(&engine->jobs_alive, 0);
+	atomic_set(&engine->hang_next, 0);
 	atomic64_set(&engine->stats.jobs, 0);
 	atomic64_set(&engine->stats.bytes, 0);
 	atomic64_set(&engine->stats.busy_ns, 0);
 	atomic64_set(&engine->stats.parity_conflicts, 0);
+	atomic64_set(&engine->stats.resets, 0);
+	atomic64_set(&engine->stats.cpu_fallbacks, 0);
+	atomic64_set(&engine->stats.dep_timeouts, 0);
 
 	/*
 	 * The second view (see the top of the file). It goes with the device,
@@ -598,21 +820,38 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 	    vpn_parity((void __force *)vram))
 		dev_info(dev, "the copy engine's VRAM views share page parity\n");
 
-	engine->wq = alloc_ordered_workqueue("dgmm-engine", WQ_MEM_RECLAIM);
-	if (!engine->wq)
+	engine->hw_wq = alloc_ordered_workqueue("dgmm-engine", WQ_MEM_RECLAIM);
+	if (!engine->hw_wq)
 		return -ENOMEM;
+	err = drm_sched_init(&engine->sched, &args);
+	if (err)
+		goto err_wq;
+	err = drm_sched_entity_init(&engine->kernel_entity, DRM_SCHED_PRIORITY_KERNEL,
+				    sched_list, 1, NULL);
+	if (err)
+		goto err_sched;
 	return 0;
+
+err_sched:
+	drm_sched_fini(&engine->sched);
+err_wq:
+	destroy_workqueue(engine->hw_wq);
+	return err;
 }
 
 static int engine_show(struct seq_file *m, void *unused)
 {
 	struct dgmm_engine *e = m->private;
 
-	seq_printf(m, "jobs: %lld\nbytes: %lld\nbusy_ns: %lld\nparity_conflicts: %lld\n",
+	seq_printf(m, "jobs: %lld\nbytes: %lld\nbusy_ns: %lld\nparity_conflicts: %lld\n"
+		   "resets: %lld\ncpu_fallbacks: %lld\ndep_timeouts: %lld\n",
 		   (s64)atomic64_read(&e->stats.jobs),
 		   (s64)atomic64_read(&e->stats.bytes),
 		   (s64)atomic64_read(&e->stats.busy_ns),
-		   (s64)atomic64_read(&e->stats.parity_conflicts));
+		   (s64)atomic64_read(&e->stats.parity_conflicts),
+		   (s64)atomic64_read(&e->stats.resets),
+		   (s64)atomic64_read(&e->stats.cpu_fallbacks),
+		   (s64)atomic64_read(&e->stats.dep_timeouts));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(engine);
@@ -624,58 +863,92 @@ DEFINE_SHOW_ATTRIBUTE(engine);
  *
  * The file "engine": jobs run since the engine started, bytes they copied or
  * filled, busy_ns, the time from each job's start to its fence's signal
- * timestamp, summed, and parity_conflicts, chunks copied between VRAM and
- * another side of the same page parity (see the top of the file). A
- * benchmark reads busy_ns before and after a move to tell the engine's own
- * time from what the rest of the move costs.
+ * timestamp, summed, parity_conflicts, chunks copied between VRAM and
+ * another side of the same page parity (see the top of the file), resets,
+ * jobs the timeout took off the engine, cpu_fallbacks, kernel jobs among
+ * them that the CPU finished, and dep_timeouts, foreign dependencies given
+ * up on. A benchmark reads busy_ns before and after a move to tell the
+ * engine's own time from what the rest of the move costs.
  */
 void dgmm_engine_debugfs_init(struct dgmm_engine *engine, struct dentry *root)
 {
 	debugfs_create_file("engine", 0444, root, engine, &engine_fops);
 }
 
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+static struct dentry *engine_hang_dir;
+
+/*
+ * The module's fault injection attribute "dgmm_engine_hang", in the debugfs
+ * root: jobs it picks hang until the job timeout resets them.
+ */
+void dgmm_engine_fault_injection_init(void)
+{
+	engine_hang_dir = fault_create_debugfs_attr("dgmm_engine_hang", NULL, &engine_hang);
+	if (IS_ERR(engine_hang_dir))
+		engine_hang_dir = NULL;
+}
+
+void dgmm_engine_fault_injection_fini(void)
+{
+	debugfs_remove_recursive(engine_hang_dir);
+}
+#else
+void dgmm_engine_fault_injection_init(void) { }
+void dgmm_engine_fault_injection_fini(void) { }
+#endif
+
 /**
  * dgmm_engine_unplug - the device is gone: stop touching its memory
  * @engine: the engine
  *
- * Jobs that have not run yet, and jobs submitted from now on, complete with
- * -ENODEV without touching memory. Returns once no job is running, so the
- * VRAM mapping may be torn down after it.
+ * Jobs that have not run yet, jobs submitted from now on and a throttled or
+ * hung job that is running complete with -ENODEV without touching VRAM.
+ * Returns once no job is touching it, so the VRAM mapping may be torn down.
  */
 void dgmm_engine_unplug(struct dgmm_engine *engine)
 {
 	spin_lock_irq(&engine->lock);
 	engine->dead = true;
 	spin_unlock_irq(&engine->lock);
-	flush_workqueue(engine->wq);
+	wake_up_all(&engine->hw_wait);
+	flush_workqueue(engine->hw_wq);
 }
 
 /**
  * dgmm_engine_fini - stop the engine for good
- * @engine: the engine, unplugged or never used since the last job signalled
+ * @engine: the engine
  *
- * Jobs still waiting for a dependency (one that may never signal, from
- * another device) are completed with -ENODEV, their system pages zeroed.
+ * Jobs still queued are killed by the scheduler (their fences signal with
+ * an error once their dependencies have); foreign dependencies still being
+ * waited for are given up at once. Returns when every job is freed.
  */
 void dgmm_engine_fini(struct dgmm_engine *engine)
 {
-	struct dgmm_engine_job *job, *next;
-	LIST_HEAD(stuck);
-	unsigned int i;
+	struct dgmm_dep_wait *w;
 
 	dgmm_engine_unplug(engine);
+	drm_sched_entity_destroy(&engine->kernel_entity);
 
-	spin_lock_irq(&engine->lock);
-	list_splice_init(&engine->queue, &stuck);
-	spin_unlock_irq(&engine->lock);
-
-	list_for_each_entry_safe(job, next, &stuck, link) {
-		list_del_init(&job->link);
-		for (i = 0; i < job->num_deps; i++)
-			dma_fence_remove_callback(job->deps[i].fence, &job->deps[i].cb);
-		job_zero_pages(engine, job);
-		job_complete(job, -ENODEV);
+	/* No callback or timer of ours may outlive the module. */
+	for (;;) {
+		spin_lock_irq(&engine->lock);
+		w = list_first_entry_or_null(&engine->dep_waits, struct dgmm_dep_wait, link);
+		if (w)
+			dma_fence_get(&w->base);
+		spin_unlock_irq(&engine->lock);
+		if (!w)
+			break;
+		if (cancel_delayed_work_sync(&w->timeout))
+			dma_fence_put(&w->base);
+		if (dma_fence_remove_callback(w->inner, &w->cb))
+			dma_fence_put(&w->base);
+		dep_wait_done(w, -ENODEV);
+		dma_fence_put(&w->base);
 	}
 
-	destroy_workqueue(engine->wq);
+	wait_var_event(&engine->jobs_alive, !atomic_read(&engine->jobs_alive));
+	drm_sched_fini(&engine->sched);
+	destroy_workqueue(engine->hw_wq);
+	mutex_destroy(&engine->submit_lock);
 }

@@ -4,9 +4,12 @@
 
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <drm/gpu_scheduler.h>
 
 #include "ttm_backend/dgmm_copy.h"
 
@@ -18,36 +21,65 @@
  *		  page numbers differ from @vram's by one (NULL if VRAM is one
  *		  page or the mapping failed); see dgmm_engine.c
  * @vram_size: bytes of VRAM
- * @wq: ordered workqueue running the jobs, one at a time
- * @work: runs ready jobs from the head of @queue
- * @lock: protects @queue and @dead, and is the lock of the job fences
- * @queue: submitted jobs not yet run, in submission (= seqno) order
- * @context: fence context of the engine
- * @seqno: last seqno handed out
- * @dead: set at unplug: jobs are completed with -ENODEV without running
+ * @sched: the DRM GPU scheduler in front of the engine: it resolves each
+ *	   job's dependencies, hands ready jobs to the hardware (run_job) and
+ *	   times them out
+ * @kernel_entity: the queue of the kernel's moves and clears, at kernel
+ *		   priority; one entity, so their fences share one context and
+ *		   signal in order (TTM's per-manager move fence needs that)
+ * @submit_lock: serialises arming and pushing jobs of @kernel_entity
+ * @hw_wq: ordered workqueue that is the engine itself: it runs the jobs
+ *	   run_job hands it, one at a time, in that order
+ * @hw_work: runs the jobs of @hw_queue
+ * @hw_wait: where a throttled or hung job waits for its time, a reset or
+ *	     the unplug
+ * @lock: protects @hw_queue, @hw_seqno, @dead and @dep_waits
+ * @hw_queue: jobs handed to the hardware and not started yet
+ * @hw_context: fence context of the hardware fences
+ * @hw_seqno: last hardware seqno handed out
+ * @dead: set at unplug: jobs complete with -ENODEV without touching VRAM
+ * @dep_waits: foreign dependencies being waited for with a time limit
+ * @jobs_alive: jobs created and not yet freed; fini waits for zero
+ * @job_timeout: how long a job may run, and a foreign dependency may stay
+ *		 unsignalled, in jiffies
+ * @hang_next: the next this many jobs hang until reset (for tests)
  * @stats: since the engine started: @stats.jobs that ran (or were failed at
  *	   their turn), @stats.bytes they copied or filled, @stats.busy_ns from
- *	   each job's start to its fence's signal timestamp, and
- *	   @stats.parity_conflicts, chunks copied through views of the same page
- *	   parity (only VRAM's first page forces that)
+ *	   each job's start to its fence's signal timestamp,
+ *	   @stats.parity_conflicts, chunks copied through views of the same
+ *	   page parity (only VRAM's first page forces that), @stats.resets, jobs
+ *	   the timeout handler took off the engine, @stats.cpu_fallbacks, kernel
+ *	   jobs among them finished by the CPU, and @stats.dep_timeouts, foreign
+ *	   dependencies given up on
  */
 struct dgmm_engine {
 	struct dgmm_copy_engine base;
 	void __iomem *vram;
 	void __iomem *vram_shifted;
 	u64 vram_size;
-	struct workqueue_struct *wq;
-	struct work_struct work;
+	struct drm_gpu_scheduler sched;
+	struct drm_sched_entity kernel_entity;
+	struct mutex submit_lock;
+	struct workqueue_struct *hw_wq;
+	struct work_struct hw_work;
+	wait_queue_head_t hw_wait;
 	spinlock_t lock; /* see kernel-doc */
-	struct list_head queue;
-	u64 context;
-	u64 seqno;
+	struct list_head hw_queue;
+	u64 hw_context;
+	u64 hw_seqno;
 	bool dead;
+	struct list_head dep_waits;
+	atomic_t jobs_alive;
+	long job_timeout;
+	atomic_t hang_next;
 	struct {
 		atomic64_t jobs;
 		atomic64_t bytes;
 		atomic64_t busy_ns;
 		atomic64_t parity_conflicts;
+		atomic64_t resets;
+		atomic64_t cpu_fallbacks;
+		atomic64_t dep_timeouts;
 	} stats;
 };
 
@@ -58,6 +90,11 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 		     resource_size_t vram_start, void __iomem *vram, u64 vram_size);
 void dgmm_engine_debugfs_init(struct dgmm_engine *engine, struct dentry *root);
 void dgmm_engine_unplug(struct dgmm_engine *engine);
+void dgmm_engine_fault_injection_init(void);
+#if IS_ENABLED(CONFIG_KUNIT)
+void dgmm_engine_hang_next(struct dgmm_engine *engine, unsigned int jobs);
+#endif
+void dgmm_engine_fault_injection_fini(void);
 void dgmm_engine_fini(struct dgmm_engine *engine);
 
 #endif

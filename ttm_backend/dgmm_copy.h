@@ -10,6 +10,7 @@
 #ifndef _DGMM_COPY_H_
 #define _DGMM_COPY_H_
 
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/types.h>
 
@@ -63,7 +64,7 @@ struct dgmm_mem {
 static inline void dgmm_mem_release(struct dgmm_mem *mem)
 {
 	if (mem->kind == DGMM_MEM_VRAM)
-		kfree(mem->ranges);
+		kvfree(mem->ranges);
 	mem->ranges = NULL;
 }
 

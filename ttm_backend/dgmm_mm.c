@@ -158,7 +158,8 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_mm_pages_access);
 static int access_vram(struct dgmm_mm *mm, struct ttm_resource *res, unsigned long offset,
 		       void *buf, int len, int write)
 {
-	int done = 0, idx;
+	struct dgmm_vram_cursor cur;
+	int idx;
 
 	/* The VRAM mapping goes away with the device. */
 	if (!drm_dev_enter(mm->drm, &idx))
@@ -166,22 +167,16 @@ static int access_vram(struct dgmm_mm *mm, struct ttm_resource *res, unsigned lo
 	if (write)
 		dgmm_vram_mgr_mark_dirty(res);
 
-	while (done < len) {
-		u64 contiguous, at;
-		int n;
-
-		at = dgmm_vram_mgr_offset(&mm->vram, res, offset + done, &contiguous);
-		n = min_t(u64, len - done, contiguous);
-		if (!n)
-			break;
+	for (dgmm_vram_cursor_first(&cur, &mm->vram, res, offset, len); cur.remaining;
+	     dgmm_vram_cursor_next(&cur, cur.size)) {
 		if (write)
-			memcpy_toio(mm->vram_map + at, buf + done, n);
+			memcpy_toio(mm->vram_map + cur.start, buf, cur.size);
 		else
-			memcpy_fromio(buf + done, mm->vram_map + at, n);
-		done += n;
+			memcpy_fromio(buf, mm->vram_map + cur.start, cur.size);
+		buf += cur.size;
 	}
 	drm_dev_exit(idx);
-	return done;
+	return len;
 }
 
 /**

@@ -375,8 +375,9 @@ void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used
  * @mgr: the manager
  * @res: a VRAM resource
  * @dirty_only: only the blocks that the allocator did not hand out cleared
- * @mem: filled with a kmalloc'ed copy of the ranges (the caller, or the
- *	 engine it hands @mem to, frees it)
+ * @mem: filled with a copy of the ranges, allocated with kvmalloc (the
+ *	 caller, or the engine it hands @mem to, frees it with
+ *	 dgmm_mem_release())
  * @bytes: set to the bytes the ranges cover (may be NULL)
  *
  * Return: 0 or -ENOMEM.
@@ -384,26 +385,29 @@ void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used
 int dgmm_vram_mgr_snapshot(struct dgmm_vram_mgr *mgr, struct ttm_resource *res,
 			   bool dirty_only, struct dgmm_mem *mem, u64 *bytes)
 {
-	struct dgmm_vram_resource *vres = to_dgmm_vram_resource(res);
-	struct gpu_buddy_block *block;
+	struct dgmm_vram_cursor cur;
 	unsigned int n = 0;
 	u64 total = 0;
 
-	list_for_each_entry(block, &vres->blocks, link)
-		n += !dirty_only || !gpu_buddy_block_is_clear(block);
+	/* One range per block: the cursor stops at every block's end. */
+	for (dgmm_vram_cursor_first(&cur, mgr, res, 0, res->size); cur.remaining;
+	     dgmm_vram_cursor_next(&cur, cur.size))
+		n += !dirty_only || !gpu_buddy_block_is_clear(cur.block);
 	mem->kind = DGMM_MEM_VRAM;
 	mem->count = n;
-	mem->ranges = kmalloc_array(n, sizeof(*mem->ranges), GFP_KERNEL);
+	/* Not one high-order allocation for a fragmented BO under pressure. */
+	mem->ranges = kvmalloc_array(n, sizeof(*mem->ranges), GFP_KERNEL);
 	if (!mem->ranges)
 		return -ENOMEM;
 
 	n = 0;
-	list_for_each_entry(block, &vres->blocks, link) {
-		if (dirty_only && gpu_buddy_block_is_clear(block))
+	for (dgmm_vram_cursor_first(&cur, mgr, res, 0, res->size); cur.remaining;
+	     dgmm_vram_cursor_next(&cur, cur.size)) {
+		if (dirty_only && gpu_buddy_block_is_clear(cur.block))
 			continue;
-		mem->ranges[n].offset = block_start(block);
-		mem->ranges[n].size = gpu_buddy_block_size(&mgr->mm, block);
-		total += mem->ranges[n].size;
+		mem->ranges[n].offset = cur.start;
+		mem->ranges[n].size = cur.size;
+		total += cur.size;
 		n++;
 	}
 	if (bytes)
@@ -456,20 +460,11 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_vram_mgr_mark_dirty);
 u64 dgmm_vram_mgr_offset(struct dgmm_vram_mgr *mgr, struct ttm_resource *res, u64 offset,
 			 u64 *contiguous)
 {
-	struct dgmm_vram_resource *vres = to_dgmm_vram_resource(res);
-	struct gpu_buddy_block *block;
+	struct dgmm_vram_cursor cur;
 
-	list_for_each_entry(block, &vres->blocks, link) {
-		u64 size = gpu_buddy_block_size(&mgr->mm, block);
-
-		if (offset < size) {
-			*contiguous = size - offset;
-			return block_start(block) + offset;
-		}
-		offset -= size;
-	}
-	*contiguous = 0;
-	return 0;
+	dgmm_vram_cursor_first(&cur, mgr, res, offset, res->size - offset);
+	*contiguous = cur.size;
+	return cur.size ? cur.start : 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_vram_mgr_offset);
 

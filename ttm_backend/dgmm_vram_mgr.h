@@ -58,6 +58,84 @@ to_dgmm_vram_resource(struct ttm_resource *res)
 	return container_of(res, struct dgmm_vram_resource, base);
 }
 
+/**
+ * struct dgmm_vram_cursor - a walk over part of a VRAM resource, block by block
+ * @start: VRAM byte offset of the current position
+ * @size: bytes contiguous in VRAM from @start, within what is left to walk
+ * @remaining: bytes left to walk, from @start on
+ * @block: the buddy block @start lies in
+ * @mm: the buddy allocator, for block sizes
+ * @blocks: the resource's block list
+ *
+ * The one way dgmm walks VRAM blocks, as amdgpu_res_cursor and xe_res_cursor
+ * are for their drivers: the engine's ranges, io_mem_pfn, io_mem_reserve,
+ * debugger access and the tests all use it. The resource must not change
+ * while it is walked (hold the BO's reservation).
+ */
+struct dgmm_vram_cursor {
+	u64 start;
+	u64 size;
+	u64 remaining;
+	struct gpu_buddy_block *block;
+	struct gpu_buddy *mm;
+	struct list_head *blocks;
+};
+
+/**
+ * dgmm_vram_cursor_first - start a walk
+ * @cur: the cursor
+ * @mgr: the VRAM manager
+ * @res: a VRAM resource
+ * @offset: byte offset into the resource to start at
+ * @size: bytes to walk; @offset + @size must not pass the resource's end
+ *
+ * Afterwards @cur->size is 0 if there is nothing to walk.
+ */
+static inline void dgmm_vram_cursor_first(struct dgmm_vram_cursor *cur,
+					  struct dgmm_vram_mgr *mgr,
+					  struct ttm_resource *res, u64 offset, u64 size)
+{
+	struct gpu_buddy_block *block;
+
+	cur->mm = &mgr->mm;
+	cur->blocks = &to_dgmm_vram_resource(res)->blocks;
+	cur->remaining = size;
+	cur->size = 0;
+	list_for_each_entry(block, cur->blocks, link) {
+		u64 bytes = gpu_buddy_block_size(cur->mm, block);
+
+		if (offset < bytes) {
+			cur->block = block;
+			cur->start = gpu_buddy_block_offset(block) + offset;
+			cur->size = min(bytes - offset, size);
+			return;
+		}
+		offset -= bytes;
+	}
+	cur->remaining = 0;
+}
+
+/**
+ * dgmm_vram_cursor_next - move a walk on
+ * @cur: the cursor
+ * @size: bytes to advance, at most @cur->size
+ */
+static inline void dgmm_vram_cursor_next(struct dgmm_vram_cursor *cur, u64 size)
+{
+	cur->remaining -= size;
+	cur->size -= size;
+	cur->start += size;
+	if (cur->size || !cur->remaining)
+		return;
+	if (list_is_last(&cur->block->link, cur->blocks)) {
+		cur->remaining = 0;
+		return;
+	}
+	cur->block = list_next_entry(cur->block, link);
+	cur->start = gpu_buddy_block_offset(cur->block);
+	cur->size = min(gpu_buddy_block_size(cur->mm, cur->block), cur->remaining);
+}
+
 int dgmm_vram_mgr_init(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev,
 		       u64 size, u64 visible_size);
 int dgmm_vram_mgr_fini(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev);

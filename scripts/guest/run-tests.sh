@@ -115,7 +115,7 @@ reload_dgmm() { # module arguments...
 	modprobe dgmm "$@"; tap_ok $? "modprobe dgmm $*"
 }
 t=0
-section guest tiny-load reload_dgmm gtt_size_mb=16 vram_visible_mb=16
+section guest tiny-load reload_dgmm gtt_size_mb=16 vram_visible_mb=16 job_timeout_ms=2000
 section kselftest dgmm_pressure_test@tiny /dgmm/bin/dgmm_pressure_test
 section kselftest dgmm_gem_test@tiny /dgmm/bin/dgmm_gem_test
 t=0

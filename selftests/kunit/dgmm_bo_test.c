@@ -50,22 +50,19 @@ static int bo_access_locked(struct dgmm_bo *bo, u64 offset, void *buf, u64 len, 
 
 	dgmm_bo_assert_held(bo);
 	if (res->mem_type == TTM_PL_VRAM) {
+		struct dgmm_vram_cursor cur;
+
+		if (offset + len > res->size)
+			return -ERANGE;
 		if (write)
 			dgmm_vram_mgr_mark_dirty(res);
-		while (len) {
-			u64 contiguous, at, n;
-
-			at = dgmm_vram_mgr_offset(&bo->mm->vram, res, offset, &contiguous);
-			n = min(len, contiguous);
-			if (!n)
-				return -ERANGE;
+		for (dgmm_vram_cursor_first(&cur, &bo->mm->vram, res, offset, len); cur.remaining;
+		     dgmm_vram_cursor_next(&cur, cur.size)) {
 			if (write)
-				memcpy_toio(bo->mm->vram_map + at, buf, n);
+				memcpy_toio(bo->mm->vram_map + cur.start, buf, cur.size);
 			else
-				memcpy_fromio(buf, bo->mm->vram_map + at, n);
-			buf += n;
-			offset += n;
-			len -= n;
+				memcpy_fromio(buf, bo->mm->vram_map + cur.start, cur.size);
+			buf += cur.size;
 		}
 		return 0;
 	}
@@ -160,18 +157,55 @@ static u32 domain_of(struct kunit *test, struct dgmm_bo *bo)
 	return st.domain;
 }
 
+/* Writes, or checks, one word per page: enough to catch a misplaced page. */
+static void bo_stamp(struct kunit *test, struct dgmm_bo *bo, u32 seed, bool check)
+{
+	u64 off, bad = U64_MAX;
+	int err = 0;
+	u32 w = 0;
+
+	bo_lock_idle(test, bo);
+	for (off = 0; off < bo->tbo.base.size && !err; off += PAGE_SIZE) {
+		if (!check)
+			w = pattern(seed, off);
+		err = bo_access_locked(bo, off, &w, sizeof(w), !check);
+		if (!err && check && w != pattern(seed, off)) {
+			bad = off;
+			break;
+		}
+	}
+	ttm_bo_unreserve(&bo->tbo);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_ASSERT_EQ_MSG(test, bad, U64_MAX, "page at %llu lost its contents", bad);
+}
+
+/*
+ * New BOs read as zero in every domain. QEMU's memory starts zeroed, so for
+ * VRAM this first writes all free VRAM and frees it: the new BO, as big as
+ * all of it, must be cleared, not found clean.
+ */
 static void bo_create_zeroed(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
 	static const u32 domains[] = { V, G, S };
+	struct dgmm_region_usage u;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(domains); i++) {
-		struct dgmm_bo *bo = dgmm_kunit_bo_create(test, ddev, SZ_1M + PAGE_SIZE,
-					       domains[i], domains[i], 0);
+		u64 size = SZ_1M + PAGE_SIZE;
+		struct dgmm_bo *bo;
 
+		if (domains[i] == V) {
+			dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
+			size = u.size - u.used;
+			bo = dgmm_kunit_bo_create(test, ddev, size, V, V, 0);
+			bo_stamp(test, bo, 0xd1a7, false);
+			kunit_release_action(test, dgmm_kunit_bo_release, bo);
+		}
+		bo = dgmm_kunit_bo_create(test, ddev, size, domains[i], domains[i], 0);
 		KUNIT_EXPECT_EQ(test, domain_of(test, bo), domains[i]);
 		expect_zero(test, bo);
+		kunit_release_action(test, dgmm_kunit_bo_release, bo);
 	}
 }
 
@@ -277,28 +311,6 @@ static void bo_vram_clear_tracking(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stat(&st->cleared_bytes), cleared + all);
 	expect_zero(test, bo);
 	KUNIT_EXPECT_EQ(test, bytes_copied(ddev), moved);
-}
-
-/* Writes, or checks, one word per page: enough to catch a misplaced page. */
-static void bo_stamp(struct kunit *test, struct dgmm_bo *bo, u32 seed, bool check)
-{
-	u64 off, bad = U64_MAX;
-	int err = 0;
-	u32 w = 0;
-
-	bo_lock_idle(test, bo);
-	for (off = 0; off < bo->tbo.base.size && !err; off += PAGE_SIZE) {
-		if (!check)
-			w = pattern(seed, off);
-		err = bo_access_locked(bo, off, &w, sizeof(w), !check);
-		if (!err && check && w != pattern(seed, off)) {
-			bad = off;
-			break;
-		}
-	}
-	ttm_bo_unreserve(&bo->tbo);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	KUNIT_ASSERT_EQ_MSG(test, bad, U64_MAX, "page at %llu lost its contents", bad);
 }
 
 /*

@@ -2,7 +2,8 @@
 /*
  * KUnit suite for the copy engine, on each probed device: a job waits for
  * the fences of the reservation object it is given, a failed dependency
- * does not stop it, and jobs complete in
+ * does not stop it, a foreign one that never signals stops it for the job
+ * timeout at most, a hung job is reset and finished, and jobs complete in
  * submission order even when a later one is ready first, and copies between
  * VRAM ranges and pages land byte for byte, whatever their alignment and
  * whichever of the engine's two views of VRAM they go through.
@@ -121,6 +122,57 @@ static void engine_completes_in_order(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(first));
 	KUNIT_EXPECT_EQ(test, first_byte(a), 0x11);
 	KUNIT_EXPECT_EQ(test, first_byte(b), 0x22);
+}
+
+/*
+ * A foreign dependency that never signals (as a fence a user put into the
+ * BO and abandoned) holds the job up for the job timeout at most: then the
+ * job runs, cleanly, and the engine counts the dependency it gave up on.
+ */
+static void engine_bounds_foreign_dependencies(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_engine *e = &ddev->engine;
+	struct dgmm_bo *bo = vram_bo(test, ddev);
+	struct dma_fence *dep = dgmm_kunit_fence(test), *job;
+	s64 timeouts = atomic64_read(&e->stats.dep_timeouts);
+
+	job = submit_fill(test, bo, 0x77, dep);
+	KUNIT_ASSERT_GT_MSG(test, dma_fence_wait_timeout(job, false, 3 * e->job_timeout + HZ), 0,
+			    "the job waited for its dependency for ever");
+	KUNIT_EXPECT_EQ(test, job->error, 0);
+	KUNIT_EXPECT_EQ(test, first_byte(bo), 0x77);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->stats.dep_timeouts), timeouts + 1);
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(dep));
+	dma_fence_signal(dep);
+}
+
+/*
+ * A job that hangs on the engine is reset by the job timeout: a kernel job
+ * is finished by the CPU (its fence clean, its data written), and the
+ * engine runs the next job.
+ */
+static void engine_resets_hung_job(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_engine *e = &ddev->engine;
+	struct dgmm_bo *a = vram_bo(test, ddev), *b = vram_bo(test, ddev);
+	s64 resets = atomic64_read(&e->stats.resets);
+	s64 fallbacks = atomic64_read(&e->stats.cpu_fallbacks);
+	struct dma_fence *hung, *next;
+
+	dgmm_engine_hang_next(e, 1);
+	hung = submit_fill(test, a, 0x88, NULL);
+	next = submit_fill(test, b, 0x99, NULL);
+	KUNIT_ASSERT_GT_MSG(test, dma_fence_wait_timeout(next, false, 3 * e->job_timeout + HZ), 0,
+			    "the hung job was never reset");
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(hung));
+	KUNIT_EXPECT_EQ(test, hung->error, 0);
+	KUNIT_EXPECT_EQ(test, next->error, 0);
+	KUNIT_EXPECT_EQ(test, first_byte(a), 0x88);
+	KUNIT_EXPECT_EQ(test, first_byte(b), 0x99);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->stats.resets), resets + 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->stats.cpu_fallbacks), fallbacks + 1);
 }
 
 #define PAGES U64_MAX	/* the GTT BO's pages, from their start */
@@ -266,6 +318,8 @@ static struct kunit_case dgmm_engine_cases[] = {
 	KUNIT_CASE_PARAM(engine_ignores_dependency_errors, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(engine_completes_in_order, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(engine_copies_bytes, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(engine_bounds_foreign_dependencies, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(engine_resets_hung_job, dgmm_kunit_device_gen),
 	{}
 };
 

@@ -169,9 +169,23 @@ void dgmm_kunit_fence_put(void *fence)
 	dma_fence_put(fence);
 }
 
+/*
+ * A test fence still unsignalled when its test ends (a failed assertion
+ * skipped the signal) signals with -ECANCELED: whatever waits for it must
+ * not wait for ever.
+ */
+static void kunit_fence_release(void *fence)
+{
+	if (!dma_fence_is_signaled(fence)) {
+		dma_fence_set_error(fence, -ECANCELED);
+		dma_fence_signal(fence);
+	}
+	dma_fence_put(fence);
+}
+
 /**
  * dgmm_kunit_fence - an unsignalled fence that the test signals itself
- * @test: the test, which drops the fence when it ends
+ * @test: the test, which signals it (if it has not) and drops it when it ends
  *
  * Return: the fence, on a context of its own.
  */
@@ -182,7 +196,7 @@ struct dma_fence *dgmm_kunit_fence(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, f);
 	spin_lock_init(&f->lock);
 	dma_fence_init(&f->base, &kunit_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, dgmm_kunit_fence_put, &f->base));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, kunit_fence_release, &f->base));
 	return &f->base;
 }
 

@@ -301,13 +301,13 @@ static void on_alarm(int sig)
 
 /*
  * A relative timeout does not start again when a signal restarts the wait:
- * with SIGALRM every 20 ms (SA_RESTART), a 200 ms wait on a BO whose 2 MiB
- * move takes 2 s on the throttled engine ends with -ETIME and nothing left
+ * with SIGALRM every 20 ms (SA_RESTART), a 200 ms wait on a BO whose 1 MiB
+ * move takes 1 s on the throttled engine ends with -ETIME and nothing left
  * of the timeout, not when the move is done.
  */
 TEST_F(gem, wait_timeout_survives_signals)
 {
-	const size_t size = 2 * 1024 * 1024;
+	const size_t size = 1024 * 1024;
 	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
 	const struct itimerval tick = { { 0, 20000 }, { 0, 20000 } }, off = { { 0 } };
 
@@ -344,7 +344,10 @@ TEST_F(gem, wait_timeout_survives_signals)
 
 /*
  * One process fills all the free memory of a domain with 0xff and exits;
- * another then gets BOs there that must read as zero.
+ * another then gets BOs there that must read as zero. In VRAM that is
+ * dgmm's clear on the engine; in GTT, ttm_pool's __GFP_ZERO, which dgmm
+ * asks for by passing TTM's TTM_TT_FLAG_ZERO_ALLOC on to ttm_tt_init()
+ * (dropping that flag made this test fail).
  */
 static void fill_and_exit(int fd, __u32 domain, __u64 size)
 {

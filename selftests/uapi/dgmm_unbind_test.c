@@ -8,6 +8,9 @@
 
 #include <limits.h>
 #include <libgen.h>
+#include <poll.h>
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
 
 #include "kselftest_harness.h"
 #include "dgmm_util.h"
@@ -139,23 +142,41 @@ TEST_F(unbind, mapping_survives_unbind)
 /*
  * Unbind while the engine is still copying: slow the engine to 4 MiB/s so
  * that moving 16 MiB takes about 4 s, unbind right after asking, then close.
- * The job completes with -ENODEV; nothing crashes, leaks or hangs.
+ * The copy that was running is failed with -ENODEV (its fence, seen through
+ * the BO's dma-buf, signals with that error): it is neither left hanging
+ * nor passed off as done. Nothing crashes, leaks or hangs.
  */
 TEST_F(unbind, copy_in_flight)
 {
 	const size_t size = 16 * 1024 * 1024;
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct dma_buf_export_sync_file sync = { .flags = DMA_BUF_SYNC_RW };
+	struct sync_file_info info = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
 	__u32 handle = 0;
 
 	ASSERT_EQ(0, dgmm_gem_create(self->fd, size, DRM_DGMM_DOMAIN_VRAM,
 				     DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT, 0, &handle));
 	ASSERT_EQ(0, dgmm_gem_wait(self->fd, handle, -1));
+	prime.handle = handle;
+	ASSERT_EQ(0, dgmm_ioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
 	ASSERT_EQ(0, set_engine_mbps(4));
 	ASSERT_EQ(0, dgmm_gem_migrate(self->fd, handle, DRM_DGMM_DOMAIN_GTT));
 	EXPECT_EQ(-ETIME, dgmm_gem_wait(self->fd, handle, 0));
+	/* The BO's unsignalled fences: the running copy's. */
+	ASSERT_EQ(0, ioctl(prime.fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &sync));
 
 	EXPECT_EQ(0, write_sysfs("unbind", self->pci));
 	EXPECT_EQ(0, set_engine_mbps(0));
 	EXPECT_EQ(-ENODEV, dgmm_gem_migrate(self->fd, handle, DRM_DGMM_DOMAIN_VRAM));
+
+	pfd.fd = sync.fd;
+	EXPECT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(0, ioctl(sync.fd, SYNC_IOC_FILE_INFO, &info));
+	EXPECT_EQ(-ENODEV, info.status);
+	close(sync.fd);
+	close(prime.fd);
+
 	EXPECT_EQ(0, close(self->fd));
 	self->fd = -1;
 
