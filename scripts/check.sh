@@ -54,6 +54,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect kselftest:dgmm_query_test \
 	--expect kselftest:dgmm_gem_test \
 	--expect kselftest:dgmm_unbind_test \
+	--expect kselftest:dgmm_unpriv_test \
 	--expect guest:tiny-load \
 	--expect kselftest:dgmm_pressure_test@tiny \
 	--expect kselftest:dgmm_gem_test@tiny \
@@ -64,6 +65,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect distro/kselftest:dgmm_query_test \
 	--expect distro/kselftest:dgmm_gem_test \
 	--expect distro/kselftest:dgmm_unbind_test \
+	--expect distro/kselftest:dgmm_unpriv_test \
 	--expect distro/guest:tiny-load \
 	--expect distro/kselftest:dgmm_pressure_test@tiny \
 	--expect distro/kselftest:dgmm_gem_test@tiny \

@@ -59,7 +59,7 @@ struct dgmm_engine {
 	u64 vram_size;
 	struct drm_gpu_scheduler sched;
 	struct drm_sched_entity kernel_entity;
-	struct mutex submit_lock;
+	struct mutex submit_lock; /* see kernel-doc */
 	struct workqueue_struct *hw_wq;
 	struct work_struct hw_work;
 	wait_queue_head_t hw_wait;
