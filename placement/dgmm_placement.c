@@ -197,6 +197,34 @@ int dgmm_placement_for_domain(struct dgmm_placement *p,
 EXPORT_SYMBOL_IF_KUNIT(dgmm_placement_for_domain);
 
 /**
+ * dgmm_placement_for_device - the placement that lets the device reach a BO
+ * @p: filled in
+ * @req: the BO's request
+ * @lim: the device's domain sizes
+ * @why: set to the failed condition on error (may be NULL)
+ *
+ * The BO's own placement without SYSTEM, which the device cannot reach:
+ * VRAM or GTT, as the request prefers and allows.
+ *
+ * Return: 0; -EINVAL if the BO may be in neither VRAM nor GTT; -ENOSPC if
+ * neither can ever hold it.
+ */
+int dgmm_placement_for_device(struct dgmm_placement *p,
+			      const struct dgmm_placement_request *req,
+			      const struct dgmm_placement_limits *lim, const char **why)
+{
+	struct dgmm_placement_request r = *req;
+
+	r.allowed &= DGMM_DOMAIN_VRAM | DGMM_DOMAIN_GTT;
+	r.preferred &= r.allowed;
+	if (!r.allowed)
+		return reject(why, "BO allowed only in SYSTEM, which the device cannot reach",
+			      -EINVAL);
+	return dgmm_placement_from_request(p, &r, lim, why);
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_placement_for_device);
+
+/**
  * dgmm_placement_evict - where a BO goes when it is evicted
  * @p: filled in
  * @req: the BO's request

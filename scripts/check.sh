@@ -53,6 +53,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect kunit:dgmm_engine \
 	--expect kselftest:dgmm_query_test \
 	--expect kselftest:dgmm_gem_test \
+	--expect kselftest:dgmm_submit_test \
 	--expect kselftest:dgmm_unbind_test \
 	--expect kselftest:dgmm_unpriv_test \
 	--expect guest:tiny-load \
@@ -64,6 +65,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect distro/guest:load \
 	--expect distro/kselftest:dgmm_query_test \
 	--expect distro/kselftest:dgmm_gem_test \
+	--expect distro/kselftest:dgmm_submit_test \
 	--expect distro/kselftest:dgmm_unbind_test \
 	--expect distro/kselftest:dgmm_unpriv_test \
 	--expect distro/guest:tiny-load \

@@ -46,6 +46,7 @@ static const struct drm_ioctl_desc dgmm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(DGMM_GEM_INFO, dgmm_gem_info_ioctl, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(DGMM_GEM_WAIT, dgmm_gem_wait_ioctl, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(DGMM_GEM_MIGRATE, dgmm_gem_migrate_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(DGMM_SUBMIT, dgmm_submit_ioctl, DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(dgmm_fops);
@@ -59,7 +60,10 @@ static void dgmm_debugfs_init(struct drm_minor *minor)
 }
 
 static const struct drm_driver dgmm_drm_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ |
+			   DRIVER_SYNCOBJ_TIMELINE,
+	.open = dgmm_file_open,
+	.postclose = dgmm_file_postclose,
 	.ioctls = dgmm_ioctls,
 	.num_ioctls = ARRAY_SIZE(dgmm_ioctls),
 	.fops = &dgmm_fops,

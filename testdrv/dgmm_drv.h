@@ -34,6 +34,16 @@ struct dgmm_device {
 	struct list_head link;
 };
 
+/**
+ * struct dgmm_file - what dgmm keeps per open file
+ * @entity: the scheduler entity the file's jobs go through
+ * @submit_lock: serialises arming and pushing jobs on @entity
+ */
+struct dgmm_file {
+	struct drm_sched_entity entity;
+	struct mutex submit_lock; /* see kernel-doc */
+};
+
 static inline struct dgmm_device *to_dgmm_device(struct drm_device *drm)
 {
 	return container_of(drm, struct dgmm_device, drm);
@@ -50,6 +60,9 @@ int dgmm_gem_wait_ioctl(struct drm_device *drm, void *data, struct drm_file *fil
 int dgmm_gem_migrate_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
 int dgmm_dumb_create(struct drm_file *file, struct drm_device *drm,
 		     struct drm_mode_create_dumb *args);
+int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
+int dgmm_file_open(struct drm_device *drm, struct drm_file *file);
+void dgmm_file_postclose(struct drm_device *drm, struct drm_file *file);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* For the KUnit suites, which run against the probed devices. */

@@ -73,6 +73,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
+#include <drm/drm_gem.h>
 
 #include "dgmm_engine.h"
 
@@ -89,7 +90,7 @@ MODULE_PARM_DESC(engine_latency_us,
 static unsigned int job_timeout_ms = 10000;
 module_param(job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms,
-		 "How long a copy engine job may run, and a foreign dependency may stay unsignalled, in ms (default 10000)");
+		 "How long a copy engine job may run, and a foreign dependency may stay unsignalled, in ms (default 10000, at least 100)");
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 static DECLARE_FAULT_ATTR(engine_hang);
@@ -105,11 +106,6 @@ static bool inject_hang(void)
 #endif
 }
 
-enum dgmm_job_op {
-	DGMM_JOB_COPY,
-	DGMM_JOB_FILL,
-};
-
 /* The fence the hardware signals when it is done with a job. */
 struct dgmm_hw_fence {
 	struct dma_fence base;
@@ -117,15 +113,18 @@ struct dgmm_hw_fence {
 };
 
 /**
- * struct dgmm_engine_job - one copy or fill
+ * struct dgmm_engine_job - a job: one copy or fill of the kernel's, or the
+ * operations of a user's submit
  * @base: the scheduler's job; its finished fence is the one handed out
  * @engine: the engine
  * @link: entry in the engine's @hw_queue
- * @op: copy or fill
- * @src: what to copy (for a copy)
- * @dst: where to write
- * @size: bytes
- * @value: the byte to fill with
+ * @ops: the operations, run in order
+ * @num_ops: how many
+ * @op0: the one operation of a kernel job (@ops points to it)
+ * @user: a user's job: on a reset it fails with -ETIMEDOUT (the kernel's
+ *	  are finished by the CPU), and after unplug its pages are left alone
+ * @objs: GEM objects the job holds a reference on until it is freed
+ * @num_objs: how many
  * @hw: the hardware fence, allocated with the job: run_job may not allocate
  * @start: when the hardware started it
  * @hang: injected fault: the job does not finish until it is reset
@@ -135,11 +134,12 @@ struct dgmm_engine_job {
 	struct drm_sched_job base;
 	struct dgmm_engine *engine;
 	struct list_head link;
-	enum dgmm_job_op op;
-	struct dgmm_mem src;
-	struct dgmm_mem dst;
-	u64 size;
-	u8 value;
+	struct dgmm_engine_op *ops;
+	unsigned int num_ops;
+	struct dgmm_engine_op op0;
+	bool user;
+	struct drm_gem_object **objs;
+	unsigned int num_objs;
 	struct dgmm_hw_fence *hw;
 	ktime_t start;
 	bool hang;
@@ -303,12 +303,12 @@ static bool mem_valid(struct dgmm_engine *e, const struct dgmm_mem *mem, u64 siz
 	return total >= size;
 }
 
-static void do_copy(struct dgmm_engine *e, struct dgmm_engine_job *job)
+static void do_copy(struct dgmm_engine *e, struct dgmm_engine_op *op)
 {
-	struct dgmm_mem_cursor src = { .mem = &job->src }, dst = { .mem = &job->dst };
-	bool src_io = job->src.kind == DGMM_MEM_VRAM;
-	bool dst_io = job->dst.kind == DGMM_MEM_VRAM;
-	u64 left = job->size;
+	struct dgmm_mem_cursor src = { .mem = &op->src }, dst = { .mem = &op->dst };
+	bool src_io = op->src.kind == DGMM_MEM_VRAM;
+	bool dst_io = op->dst.kind == DGMM_MEM_VRAM;
+	u64 left = op->size;
 
 	while (left) {
 		u64 n = min3(left, cursor_left(&src), cursor_left(&dst));
@@ -319,14 +319,14 @@ static void do_copy(struct dgmm_engine *e, struct dgmm_engine_job *job)
 			s = cursor_vram(e, &src, 0);
 			d = cursor_vram_apart(e, &dst, s);
 		} else if (src_io) {
-			d = kmap_local_page(job->dst.pages[dst.idx]) + dst.off;
+			d = kmap_local_page(op->dst.pages[dst.idx]) + dst.off;
 			s = cursor_vram_apart(e, &src, d);
 		} else if (dst_io) {
-			s = kmap_local_page(job->src.pages[src.idx]) + src.off;
+			s = kmap_local_page(op->src.pages[src.idx]) + src.off;
 			d = cursor_vram_apart(e, &dst, s);
 		} else {
-			s = kmap_local_page(job->src.pages[src.idx]) + src.off;
-			d = kmap_local_page(job->dst.pages[dst.idx]) + dst.off;
+			s = kmap_local_page(op->src.pages[src.idx]) + src.off;
+			d = kmap_local_page(op->dst.pages[dst.idx]) + dst.off;
 		}
 
 		/* Within a page or a block the parity of both sides stays the same. */
@@ -349,20 +349,20 @@ static void do_copy(struct dgmm_engine *e, struct dgmm_engine_job *job)
 	}
 }
 
-static void do_fill(struct dgmm_engine *e, struct dgmm_engine_job *job)
+static void do_fill(struct dgmm_engine *e, struct dgmm_engine_op *op)
 {
-	struct dgmm_mem_cursor dst = { .mem = &job->dst };
-	u64 left = job->size;
+	struct dgmm_mem_cursor dst = { .mem = &op->dst };
+	u64 left = op->size;
 
 	while (left) {
 		u64 n = min(left, cursor_left(&dst));
 
-		if (job->dst.kind == DGMM_MEM_VRAM) {
-			fill_words(cursor_vram(e, &dst, 0), job->value, n);
+		if (op->dst.kind == DGMM_MEM_VRAM) {
+			fill_words(cursor_vram(e, &dst, 0), op->value, n);
 		} else {
-			void *d = kmap_local_page(job->dst.pages[dst.idx]) + dst.off;
+			void *d = kmap_local_page(op->dst.pages[dst.idx]) + dst.off;
 
-			fill_words(d, job->value, n);
+			fill_words(d, op->value, n);
 			kunmap_local(d);
 		}
 		cursor_advance(&dst, n);
@@ -393,25 +393,50 @@ static bool job_may_end(struct dgmm_engine *e, struct dgmm_engine_job *job)
 	return READ_ONCE(job->reset) || READ_ONCE(e->dead);
 }
 
-/* The device is gone: pages the job was to write are zeroed instead. */
+/*
+ * The device is gone: pages a kernel job was to write are zeroed instead,
+ * so that no BO shows what they held before. A user's job leaves the
+ * user's own pages alone.
+ */
 static void job_zero_pages(struct dgmm_engine *e, struct dgmm_engine_job *job)
 {
-	if (job->dst.kind != DGMM_MEM_PAGES)
+	unsigned int i;
+
+	if (job->user)
 		return;
-	job->op = DGMM_JOB_FILL;
-	job->value = 0;
-	do_fill(e, job);
+	for (i = 0; i < job->num_ops; i++) {
+		struct dgmm_engine_op *op = &job->ops[i];
+
+		if (op->dst.kind != DGMM_MEM_PAGES)
+			continue;
+		op->op = DGMM_OP_FILL;
+		op->value = 0;
+		do_fill(e, op);
+	}
+}
+
+static u64 job_bytes(struct dgmm_engine_job *job)
+{
+	u64 bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < job->num_ops; i++)
+		bytes += job->ops[i].size;
+	return bytes;
 }
 
 /*
  * Runs one job on the "hardware" and signals its fence: waits out the
  * throttle (or, if hung, for a reset), then writes. A kernel job that was
- * reset is finished all the same (by the CPU: the engine is the CPU here);
- * after unplug a job writes nothing but zeroes into system pages.
+ * reset is finished all the same (by the CPU: the engine is the CPU here),
+ * a user's fails with -ETIMEDOUT; after unplug a job writes nothing but
+ * zeroes into the system pages of a kernel job.
  */
 static void hw_run(struct dgmm_engine *e, struct dgmm_engine_job *job)
 {
-	long wait = throttle_jiffies(job->size);
+	u64 bytes = job_bytes(job);
+	long wait = throttle_jiffies(bytes);
+	unsigned int i;
 	int err = 0;
 
 	job->start = ktime_get();
@@ -423,22 +448,26 @@ static void hw_run(struct dgmm_engine *e, struct dgmm_engine_job *job)
 	if (READ_ONCE(e->dead)) {
 		job_zero_pages(e, job);
 		err = -ENODEV;
+	} else if (READ_ONCE(job->reset) && job->user) {
+		err = -ETIMEDOUT;
 	} else {
 		if (READ_ONCE(job->reset))
 			atomic64_inc(&e->stats.cpu_fallbacks);
-		if (job->op == DGMM_JOB_COPY)
-			do_copy(e, job);
-		else
-			do_fill(e, job);
-		atomic64_add(job->size, &e->stats.bytes);
+		for (i = 0; i < job->num_ops; i++) {
+			if (job->ops[i].op == DGMM_OP_COPY)
+				do_copy(e, &job->ops[i]);
+			else
+				do_fill(e, &job->ops[i]);
+		}
+		atomic64_add(bytes, &e->stats.bytes);
 	}
 
+	/* Once its fence signals, the scheduler may free the job at any time. */
+	atomic64_inc(&e->stats.jobs);
+	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), job->start)), &e->stats.busy_ns);
 	if (err)
 		dma_fence_set_error(&job->hw->base, err);
 	dma_fence_signal(&job->hw->base);
-	atomic64_inc(&e->stats.jobs);
-	atomic64_add(ktime_to_ns(ktime_sub(job->hw->base.timestamp, job->start)),
-		     &e->stats.busy_ns);
 }
 
 static void dgmm_engine_hw_work(struct work_struct *work)
@@ -476,41 +505,60 @@ static struct dma_fence *dgmm_engine_run_job(struct drm_sched_job *sched_job)
 
 /*
  * drm_sched_backend_ops.timedout_job: the job has run for longer than the
- * job timeout. Take it off the engine (hw_run() finishes a kernel job by
- * CPU) and wait until its fence has signalled; the engine then goes on with
- * the next job. The scheduler took the job off its pending list to call
- * this; it goes back there to be freed as usual, as etnaviv does when it
- * lets a job run on.
+ * job timeout. Take it off the engine: hw_run() then ends it at once (a
+ * kernel job finished by the CPU, a user's failed with -ETIMEDOUT) and the
+ * engine goes on with the next job.
+ *
+ * The scheduler took the job off its pending list to call this. It goes
+ * back there (as etnaviv does for a job it lets run on) before the hardware
+ * is told, so that its completion frees it as usual; and since a job that
+ * had already signalled would find no completion left to free it, the free
+ * work is kicked in any case. Nothing here waits: the handler must not
+ * hold up the next timeout.
  */
 static enum drm_gpu_sched_stat dgmm_engine_timedout_job(struct drm_sched_job *sched_job)
 {
 	struct dgmm_engine_job *job = to_job(sched_job);
 	struct dgmm_engine *e = job->engine;
 	struct drm_gpu_scheduler *sched = sched_job->sched;
+	bool reset = false;
 
-	if (!dma_fence_is_signaled(&job->hw->base)) {
+	/* Off the pending list, the job cannot be freed under us. */
+	if (job->hw->base.ops && !dma_fence_is_signaled(&job->hw->base)) {
 		dev_warn_ratelimited(sched->dev, "copy engine job %llu timed out: resetting it\n",
 				     sched_job->id);
 		atomic64_inc(&e->stats.resets);
 		WRITE_ONCE(job->reset, true);
-		wake_up_all(&e->hw_wait);
-		dma_fence_wait(&job->hw->base, false);
+		reset = true;
 	}
 
 	spin_lock(&sched->job_list_lock);
 	list_add(&sched_job->list, &sched->pending_list);
 	spin_unlock(&sched->job_list_lock);
+	/* From here on the job may be freed: touch only the engine. */
+	if (reset)
+		wake_up_all(&e->hw_wait);
+	if (!READ_ONCE(sched->pause_submit))
+		queue_work(sched->submit_wq, &sched->work_free_job);
 	return READ_ONCE(e->dead) ? DRM_GPU_SCHED_STAT_ENODEV : DRM_GPU_SCHED_STAT_NOMINAL;
 }
 
 static void job_free(struct dgmm_engine_job *job)
 {
 	struct dgmm_engine *e = job->engine;
+	unsigned int i;
 
-	dgmm_mem_release(&job->src);
-	dgmm_mem_release(&job->dst);
+	for (i = 0; i < job->num_ops; i++) {
+		dgmm_mem_release(&job->ops[i].src);
+		dgmm_mem_release(&job->ops[i].dst);
+	}
+	if (job->ops != &job->op0)
+		kfree(job->ops);
+	for (i = 0; i < job->num_objs; i++)
+		drm_gem_object_put(job->objs[i]);
+	kfree(job->objs);
 	/* Initialised by run_job, or never used. */
-	if (job->hw->base.ops)
+	if (job->hw && job->hw->base.ops)
 		dma_fence_put(&job->hw->base);
 	else
 		kfree(job->hw);
@@ -605,7 +653,8 @@ static void dep_wait_timeout(struct work_struct *work)
 		dev_warn_ratelimited(e->sched.dev,
 				     "dependency %s:%s did not signal in %u ms: running without it\n",
 				     w->inner->ops->get_driver_name(w->inner),
-				     w->inner->ops->get_timeline_name(w->inner), job_timeout_ms);
+				     w->inner->ops->get_timeline_name(w->inner),
+				     jiffies_to_msecs(e->job_timeout));
 		atomic64_inc(&e->stats.dep_timeouts);
 		dep_wait_done(w, -ETIMEDOUT);
 		dma_fence_put(&w->base);	/* the callback's, which will not run */
@@ -638,34 +687,109 @@ static int job_add_dependency(struct dgmm_engine_job *job, struct dma_fence *fen
 	dma_fence_init(&w->base, &dgmm_dep_wait_ops, &w->lock, dma_fence_context_alloc(1), 1);
 	w->engine = e;
 	w->inner = dma_fence_get(fence);
+	INIT_LIST_HEAD(&w->cb.node);
 	INIT_DELAYED_WORK(&w->timeout, dep_wait_timeout);
 	spin_lock_irqsave(&e->lock, flags);
 	list_add_tail(&w->link, &e->dep_waits);
 	spin_unlock_irqrestore(&e->lock, flags);
 
-	/* References: the scheduler's, the callback's and the timer's. */
+	/*
+	 * References: the scheduler's (the initial one), the callback's, and
+	 * the timer's. The callback goes first; the timer is armed only while
+	 * the wait is still on the engine's list (not done yet), under the
+	 * lock that dep_wait_done() takes, so that every armed timer is either
+	 * cancelled by the callback or found by fini.
+	 */
 	dma_fence_get(&w->base);
-	dma_fence_get(&w->base);
-	queue_delayed_work(system_wq, &w->timeout, e->job_timeout);
-	if (dma_fence_add_callback(fence, &w->cb, dep_wait_cb))
-		dep_wait_cb(fence, &w->cb);
+	if (dma_fence_add_callback(fence, &w->cb, dep_wait_cb)) {
+		dep_wait_done(w, 0);
+		dma_fence_put(&w->base);
+	} else {
+		spin_lock_irqsave(&e->lock, flags);
+		if (!list_empty(&w->link)) {
+			dma_fence_get(&w->base);
+			queue_delayed_work(system_wq, &w->timeout, e->job_timeout);
+		}
+		spin_unlock_irqrestore(&e->lock, flags);
+	}
 	return drm_sched_job_add_dependency(&job->base, &w->base);
 }
 
-static struct dma_fence *engine_submit(struct dgmm_engine *e, struct dgmm_engine_job *job,
+/* Is every operation's memory the engine's to reach, and big enough? */
+static bool ops_valid(struct dgmm_engine *e, struct dgmm_engine_job *job)
+{
+	unsigned int i;
+
+	for (i = 0; i < job->num_ops; i++) {
+		struct dgmm_engine_op *op = &job->ops[i];
+
+		if (!op->size || !mem_valid(e, &op->dst, op->size) ||
+		    (op->op == DGMM_OP_COPY && !mem_valid(e, &op->src, op->size)))
+			return false;
+	}
+	return true;
+}
+
+/* A job with room for @num_ops operations (kernel jobs: one, in the job). */
+static struct dgmm_engine_job *job_alloc(struct dgmm_engine *e, unsigned int num_ops,
+					 unsigned int num_objs)
+{
+	struct dgmm_engine_job *job;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job)
+		return NULL;
+	job->engine = e;
+	INIT_LIST_HEAD(&job->link);
+	job->ops = &job->op0;
+	job->num_ops = num_ops;
+	atomic_inc(&e->jobs_alive);
+	job->hw = kzalloc(sizeof(*job->hw), GFP_KERNEL);
+	if (num_ops > 1)
+		job->ops = kcalloc(num_ops, sizeof(*job->ops), GFP_KERNEL);
+	if (num_objs)
+		job->objs = kcalloc(num_objs, sizeof(*job->objs), GFP_KERNEL);
+	if (!job->hw || !job->ops || (num_objs && !job->objs)) {
+		if (!job->ops)
+			job->num_ops = 0;
+		job_free(job);
+		return NULL;
+	}
+	spin_lock_init(&job->hw->lock);
+	return job;
+}
+
+/* Arms and queues a job on @entity, under @lock; returns its fence. */
+static struct dma_fence *job_push(struct dgmm_engine_job *job, struct mutex *lock)
+{
+	struct dgmm_engine *e = job->engine;
+	struct dma_fence *fence;
+
+	job->hang = atomic_add_unless(&e->hang_next, -1, 0) || inject_hang();
+	mutex_lock(lock);
+	drm_sched_job_arm(&job->base);
+	fence = dma_fence_get(&job->base.s_fence->finished);
+	drm_sched_entity_push_job(&job->base);
+	mutex_unlock(lock);
+	return fence;
+}
+
+/* A kernel copy or fill: one operation, after every fence of @deps. */
+static struct dma_fence *kernel_submit(struct dgmm_engine *e, struct dgmm_engine_op *op,
 				       struct dma_resv *deps)
 {
-	struct dma_resv_iter cursor;
-	struct dma_fence *fence;
+	struct dgmm_engine_job *job;
 	int err;
 
 	dma_resv_assert_held(deps);
-	job->engine = e;
-	INIT_LIST_HEAD(&job->link);
-	atomic_inc(&e->jobs_alive);
-
-	if (!mem_valid(e, &job->dst, job->size) ||
-	    (job->op == DGMM_JOB_COPY && !mem_valid(e, &job->src, job->size))) {
+	job = job_alloc(e, 1, 0);
+	if (!job) {
+		dgmm_mem_release(&op->src);
+		dgmm_mem_release(&op->dst);
+		return ERR_PTR(-ENOMEM);
+	}
+	job->op0 = *op;
+	if (!ops_valid(e, job)) {
 		job_free(job);
 		return ERR_PTR(-EINVAL);
 	}
@@ -674,71 +798,161 @@ static struct dma_fence *engine_submit(struct dgmm_engine *e, struct dgmm_engine
 		job_free(job);
 		return ERR_PTR(err);
 	}
-	dma_resv_for_each_fence(&cursor, deps, DMA_RESV_USAGE_BOOKKEEP, fence) {
-		err = job_add_dependency(job, fence);
-		if (err) {
-			drm_sched_job_cleanup(&job->base);
-			job_free(job);
-			return ERR_PTR(err);
-		}
+	err = dgmm_engine_job_add_resv(job, deps, DMA_RESV_USAGE_BOOKKEEP);
+	if (err) {
+		dgmm_engine_job_abort(job);
+		return ERR_PTR(err);
 	}
-	job->hang = atomic_add_unless(&e->hang_next, -1, 0) || inject_hang();
-
-	mutex_lock(&e->submit_lock);
-	drm_sched_job_arm(&job->base);
-	fence = dma_fence_get(&job->base.s_fence->finished);
-	drm_sched_entity_push_job(&job->base);
-	mutex_unlock(&e->submit_lock);
-	return fence;
-}
-
-static struct dgmm_engine_job *job_alloc(enum dgmm_job_op op, u64 size,
-					 struct dgmm_mem *src, struct dgmm_mem *dst)
-{
-	struct dgmm_engine_job *job;
-
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
-	if (job)
-		job->hw = kzalloc(sizeof(*job->hw), GFP_KERNEL);
-	if (!job || !job->hw) {
-		kfree(job);
-		if (src)
-			dgmm_mem_release(src);
-		dgmm_mem_release(dst);
-		return NULL;
-	}
-	spin_lock_init(&job->hw->lock);
-	job->op = op;
-	job->size = size;
-	job->dst = *dst;
-	if (src)
-		job->src = *src;
-	else
-		job->src.kind = DGMM_MEM_PAGES;	/* nothing to free */
-	return job;
+	return job_push(job, &e->submit_lock);
 }
 
 static struct dma_fence *dgmm_engine_copy(struct dgmm_copy_engine *base,
 					  struct dgmm_mem *src, struct dgmm_mem *dst,
 					  u64 size, struct dma_resv *deps)
 {
-	struct dgmm_engine_job *job = job_alloc(DGMM_JOB_COPY, size, src, dst);
+	struct dgmm_engine_op op = {
+		.op = DGMM_OP_COPY, .src = *src, .dst = *dst, .size = size,
+	};
 
-	if (!job)
-		return ERR_PTR(-ENOMEM);
-	return engine_submit(to_dgmm_engine(base), job, deps);
+	return kernel_submit(to_dgmm_engine(base), &op, deps);
 }
 
 static struct dma_fence *dgmm_engine_fill(struct dgmm_copy_engine *base,
 					  struct dgmm_mem *dst, u64 size, u8 value,
 					  struct dma_resv *deps)
 {
-	struct dgmm_engine_job *job = job_alloc(DGMM_JOB_FILL, size, NULL, dst);
+	struct dgmm_engine_op op = {
+		.op = DGMM_OP_FILL, .dst = *dst, .size = size, .value = value,
+		.src.kind = DGMM_MEM_PAGES,	/* nothing to free */
+	};
 
+	return kernel_submit(to_dgmm_engine(base), &op, deps);
+}
+
+/**
+ * dgmm_engine_job_create - a user's job, to be filled in and pushed
+ * @engine: the engine
+ * @entity: the submitting file's entity
+ * @num_ops: operations (at least one)
+ * @num_objs: GEM objects the job will hold
+ * @client_id: the file's client id (fdinfo)
+ *
+ * The caller fills dgmm_engine_job_op() for each operation and
+ * dgmm_engine_job_obj() for each object (one reference each, which the job
+ * then owns), adds dependencies, and ends with dgmm_engine_job_push() or
+ * dgmm_engine_job_abort().
+ *
+ * Return: the job, or an ERR_PTR.
+ */
+struct dgmm_engine_job *dgmm_engine_job_create(struct dgmm_engine *engine,
+					       struct drm_sched_entity *entity,
+					       unsigned int num_ops, unsigned int num_objs,
+					       u64 client_id)
+{
+	struct dgmm_engine_job *job;
+	int err;
+
+	if (!num_ops)
+		return ERR_PTR(-EINVAL);
+	job = job_alloc(engine, num_ops, num_objs);
 	if (!job)
 		return ERR_PTR(-ENOMEM);
-	job->value = value;
-	return engine_submit(to_dgmm_engine(base), job, deps);
+	job->user = true;
+	err = drm_sched_job_init(&job->base, entity, 1, entity, client_id);
+	if (err) {
+		job_free(job);
+		return ERR_PTR(err);
+	}
+	return job;
+}
+
+/**
+ * dgmm_engine_job_op - an operation of a job, to fill in
+ * @job: the job
+ * @i: which, below the job's number of operations
+ *
+ * Return: the operation. Its memory is the job's once filled in (freed with it).
+ */
+struct dgmm_engine_op *dgmm_engine_job_op(struct dgmm_engine_job *job, unsigned int i)
+{
+	return &job->ops[i];
+}
+
+/**
+ * dgmm_engine_job_obj - hand a GEM object reference to a job
+ * @job: the job
+ * @i: which slot, below the job's number of objects
+ * @obj: the object; the job drops the reference when it is freed
+ */
+void dgmm_engine_job_obj(struct dgmm_engine_job *job, unsigned int i,
+			 struct drm_gem_object *obj)
+{
+	job->objs[i] = obj;
+	job->num_objs = max(job->num_objs, i + 1);
+}
+
+/**
+ * dgmm_engine_job_add_fence - make a job wait for a fence
+ * @job: the job, not pushed yet
+ * @fence: the fence; bounded by the job timeout unless it is the engine's
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int dgmm_engine_job_add_fence(struct dgmm_engine_job *job, struct dma_fence *fence)
+{
+	return job_add_dependency(job, fence);
+}
+
+/**
+ * dgmm_engine_job_add_resv - make a job wait for the fences of a reservation
+ * @job: the job, not pushed yet
+ * @resv: the reservation object, locked
+ * @usage: every fence of this usage and the ones before it
+ *	   (dma_resv_usage_rw() for implicit sync, BOOKKEEP for everything)
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int dgmm_engine_job_add_resv(struct dgmm_engine_job *job, struct dma_resv *resv,
+			     enum dma_resv_usage usage)
+{
+	struct dma_resv_iter cursor;
+	struct dma_fence *fence;
+	int err;
+
+	dma_resv_assert_held(resv);
+	dma_resv_for_each_fence(&cursor, resv, usage, fence) {
+		err = job_add_dependency(job, fence);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/**
+ * dgmm_engine_job_push - check a job and queue it
+ * @job: the job, filled in
+ * @lock: the lock that serialises pushes to the job's entity
+ *
+ * Return: the job's fence (a reference for the caller), or an ERR_PTR with
+ * the job freed: -EINVAL if an operation reaches outside its memory.
+ */
+struct dma_fence *dgmm_engine_job_push(struct dgmm_engine_job *job, struct mutex *lock)
+{
+	if (!ops_valid(job->engine, job)) {
+		dgmm_engine_job_abort(job);
+		return ERR_PTR(-EINVAL);
+	}
+	return job_push(job, lock);
+}
+
+/**
+ * dgmm_engine_job_abort - free a job that will not be pushed
+ * @job: the job
+ */
+void dgmm_engine_job_abort(struct dgmm_engine_job *job)
+{
+	drm_sched_job_cleanup(&job->base);
+	job_free(job);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -777,7 +991,7 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 		.ops = &dgmm_engine_sched_ops,
 		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
 		.credit_limit = 64,
-		.timeout = msecs_to_jiffies(job_timeout_ms),
+		.timeout = msecs_to_jiffies(max(job_timeout_ms, 100u)),
 		.name = "dgmm-copy",
 		.dev = dev,
 	};
@@ -919,16 +1133,15 @@ void dgmm_engine_unplug(struct dgmm_engine *engine)
  * dgmm_engine_fini - stop the engine for good
  * @engine: the engine
  *
- * Jobs still queued are killed by the scheduler (their fences signal with
- * an error once their dependencies have); foreign dependencies still being
- * waited for are given up at once. Returns when every job is freed.
+ * Foreign dependencies still being waited for are given up at once; then
+ * jobs still queued are killed by the scheduler (their fences signal with
+ * an error once their dependencies have). Returns when every job is freed.
  */
 void dgmm_engine_fini(struct dgmm_engine *engine)
 {
 	struct dgmm_dep_wait *w;
 
 	dgmm_engine_unplug(engine);
-	drm_sched_entity_destroy(&engine->kernel_entity);
 
 	/* No callback or timer of ours may outlive the module. */
 	for (;;) {
@@ -947,6 +1160,8 @@ void dgmm_engine_fini(struct dgmm_engine *engine)
 		dma_fence_put(&w->base);
 	}
 
+	/* With no dependency left waiting, this does not wait long. */
+	drm_sched_entity_destroy(&engine->kernel_entity);
 	wait_var_event(&engine->jobs_alive, !atomic_read(&engine->jobs_alive));
 	drm_sched_fini(&engine->sched);
 	destroy_workqueue(engine->hw_wq);

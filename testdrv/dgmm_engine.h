@@ -9,9 +9,40 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/dma-resv.h>
 #include <drm/gpu_scheduler.h>
 
 #include "ttm_backend/dgmm_copy.h"
+
+/**
+ * enum dgmm_op_kind - what an engine operation does
+ * @DGMM_OP_COPY: copy @size bytes from @src to @dst
+ * @DGMM_OP_FILL: set @size bytes of @dst to @value
+ */
+enum dgmm_op_kind {
+	DGMM_OP_COPY,
+	DGMM_OP_FILL,
+};
+
+/**
+ * struct dgmm_engine_op - one operation of a job
+ * @op: copy or fill
+ * @src: what to copy (ignored for a fill; its kind must be DGMM_MEM_PAGES
+ *	 with no ranges then, so that freeing it frees nothing)
+ * @dst: where to write
+ * @size: bytes
+ * @value: the byte a fill writes
+ */
+struct dgmm_engine_op {
+	enum dgmm_op_kind op;
+	struct dgmm_mem src;
+	struct dgmm_mem dst;
+	u64 size;
+	u8 value;
+};
+
+struct dgmm_engine_job;
+struct drm_gem_object;
 
 /**
  * struct dgmm_engine - the simulated copy engine of one device
@@ -90,6 +121,19 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 		     resource_size_t vram_start, void __iomem *vram, u64 vram_size);
 void dgmm_engine_debugfs_init(struct dgmm_engine *engine, struct dentry *root);
 void dgmm_engine_unplug(struct dgmm_engine *engine);
+
+struct dgmm_engine_job *dgmm_engine_job_create(struct dgmm_engine *engine,
+					       struct drm_sched_entity *entity,
+					       unsigned int num_ops, unsigned int num_objs,
+					       u64 client_id);
+struct dgmm_engine_op *dgmm_engine_job_op(struct dgmm_engine_job *job, unsigned int i);
+void dgmm_engine_job_obj(struct dgmm_engine_job *job, unsigned int i,
+			 struct drm_gem_object *obj);
+int dgmm_engine_job_add_fence(struct dgmm_engine_job *job, struct dma_fence *fence);
+int dgmm_engine_job_add_resv(struct dgmm_engine_job *job, struct dma_resv *resv,
+			     enum dma_resv_usage usage);
+struct dma_fence *dgmm_engine_job_push(struct dgmm_engine_job *job, struct mutex *lock);
+void dgmm_engine_job_abort(struct dgmm_engine_job *job);
 void dgmm_engine_fault_injection_init(void);
 #if IS_ENABLED(CONFIG_KUNIT)
 void dgmm_engine_hang_next(struct dgmm_engine *engine, unsigned int jobs);

@@ -323,6 +323,74 @@ int dgmm_bo_migrate(struct dgmm_bo *bo, u32 domain, const char **why)
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_migrate);
 
 /**
+ * dgmm_bo_validate_for_device - make a locked BO reachable by the device
+ * @bo: the BO, reserved (under a ww ticket, so that eviction may wait)
+ * @why: set to the failed condition when the BO can never be (may be NULL)
+ *
+ * Moves it to VRAM or GTT, as its request prefers and allows; a BO already
+ * there stays, unless it is out of a preferred VRAM that has room now.
+ *
+ * Return: 0, -EINVAL for a BO allowed only in SYSTEM, -EBUSY if pinned in
+ * SYSTEM, -ENOMEM, -ENOSPC or -ERESTARTSYS.
+ */
+int dgmm_bo_validate_for_device(struct dgmm_bo *bo, const char **why)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct dgmm_placement p;
+	int err;
+
+	dgmm_bo_assert_held(bo);
+	err = dgmm_placement_for_device(&p, &bo->req, &bo->mm->limits, why);
+	if (err)
+		return err;
+	err = ttm_bo_validate(&bo->tbo, &p.placement, &ctx);
+	if (err == -EINVAL && bo->tbo.pin_count)
+		err = -EBUSY;
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_validate_for_device);
+
+/**
+ * dgmm_bo_mem_range - part of a device-reachable BO, as the engine reaches it
+ * @bo: the BO, reserved and validated for the device
+ * @offset: bytes into the BO, page-aligned
+ * @size: bytes, page-aligned, not past the BO's end
+ * @write: the engine will write it (VRAM is then no longer known clear)
+ * @mem: filled in: VRAM ranges (owned, freed with dgmm_mem_release()) or the
+ *	 tt's pages (borrowed: the job's fence in the BO's reservation keeps
+ *	 TTM from freeing them before it signals)
+ *
+ * Return: 0, -EINVAL for a range that is not page-aligned or not inside the
+ * BO or a BO not in VRAM or GTT, -ENOMEM.
+ */
+int dgmm_bo_mem_range(struct dgmm_bo *bo, u64 offset, u64 size, bool write,
+		      struct dgmm_mem *mem)
+{
+	struct ttm_resource *res = bo->tbo.resource;
+	struct ttm_tt *tt = bo->tbo.ttm;
+
+	dgmm_bo_assert_held(bo);
+	if (!size || !PAGE_ALIGNED(offset) || !PAGE_ALIGNED(size) ||
+	    offset > bo->tbo.base.size || size > bo->tbo.base.size - offset || !res)
+		return -EINVAL;
+
+	if (res->mem_type == TTM_PL_TT) {
+		if (!tt || !ttm_tt_is_populated(tt))
+			return -EINVAL;
+		mem->kind = DGMM_MEM_PAGES;
+		mem->pages = tt->pages + (offset >> PAGE_SHIFT);
+		mem->count = size >> PAGE_SHIFT;
+		return 0;
+	}
+	if (res->mem_type != TTM_PL_VRAM)
+		return -EINVAL;
+	if (write)
+		dgmm_vram_mgr_mark_dirty(res);
+	return dgmm_vram_mgr_snapshot(&bo->mm->vram, res, offset, size, false, mem, NULL);
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_mem_range);
+
+/**
  * dgmm_bo_state - where a BO is and what happened to it
  * @bo: the BO, not reserved
  * @state: filled in

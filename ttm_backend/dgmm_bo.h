@@ -80,6 +80,10 @@ int dgmm_bo_migrate(struct dgmm_bo *bo, u32 domain, const char **why);
 int dgmm_bo_lock_validate(struct dgmm_bo *bo, struct ttm_placement *placement,
 			  struct ww_acquire_ctx *ticket);
 void dgmm_bo_unlock_ticket(struct dgmm_bo *bo, struct ww_acquire_ctx *ticket);
+int dgmm_bo_validate_for_device(struct dgmm_bo *bo, const char **why);
+struct dgmm_mem;
+int dgmm_bo_mem_range(struct dgmm_bo *bo, u64 offset, u64 size, bool write,
+		      struct dgmm_mem *mem);
 int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state);
 long dgmm_bo_wait(struct dgmm_bo *bo, s64 timeout_ns);
 

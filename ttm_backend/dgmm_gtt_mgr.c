@@ -7,11 +7,13 @@
  * range to allocate in: a place with fpfn or lpfn set cannot be satisfied.
  *
  * Temporary resources (TTM_PL_FLAG_TEMPORARY: the hop of a move between
- * VRAM and SYSTEM, which the engine can only make through GTT) are not
- * charged, as amdgpu's GTT manager does not charge them: they live only
- * while the BO moves, and charging them would make a BO bigger than GTT
- * impossible to evict from VRAM, and every eviction wait for room in a full
- * GTT. Their pages are the BO's own, which TTM's page limit still counts.
+ * VRAM and SYSTEM, which the engine can only make through GTT) are counted
+ * but never refused, as amdgpu's GTT manager never refuses them: they live
+ * only while the BO moves, and refusing them would make a BO bigger than
+ * GTT impossible to evict from VRAM, and every eviction wait for room in a
+ * full GTT. So GTT's use can pass its size for the time of a hop. (If the
+ * second half of a hop fails, the BO stays on its temporary resource, still
+ * counted, until its next move.)
  */
 
 #include <linux/slab.h>
@@ -34,9 +36,8 @@ static int dgmm_gtt_mgr_alloc(struct ttm_resource_manager *man,
 	if (place->fpfn || place->lpfn)
 		return -ENOSPC;
 
-	if (place->flags & TTM_PL_FLAG_TEMPORARY)
-		size = 0;
-	if (atomic64_add_return(size, &mgr->used) > man->size) {
+	if (atomic64_add_return(size, &mgr->used) > man->size &&
+	    !(place->flags & TTM_PL_FLAG_TEMPORARY)) {
 		atomic64_sub(size, &mgr->used);
 		return -ENOSPC;
 	}
@@ -56,9 +57,7 @@ static void dgmm_gtt_mgr_free(struct ttm_resource_manager *man,
 {
 	struct dgmm_gtt_mgr *mgr = to_dgmm_gtt_mgr(man);
 
-	/* ttm_resource_init() copied the place's flags into res->placement. */
-	if (!(res->placement & TTM_PL_FLAG_TEMPORARY))
-		atomic64_sub(res->size, &mgr->used);
+	atomic64_sub(res->size, &mgr->used);
 	ttm_resource_fini(man, res);
 	kfree(res);
 }

@@ -75,8 +75,11 @@ static void dgmm_ttm_evict_flags(struct ttm_buffer_object *tbo,
 	struct dgmm_bo *bo;
 
 	dma_resv_assert_held(tbo->base.resv);
-	/* TTM evicts only live BOs this way; ghosts are waited for and freed. */
-	if (WARN_ON_ONCE(!dgmm_bo_is_dgmm_bo(tbo))) {
+	/*
+	 * A ghost object (TTM's, holding a moved BO's old backing) can be
+	 * evicted in the short time before it is marked deleted: to SYSTEM.
+	 */
+	if (!dgmm_bo_is_dgmm_bo(tbo)) {
 		*placement = (struct ttm_placement){ .num_placement = 1, .placement = &system };
 		return;
 	}

@@ -31,7 +31,7 @@ static int mem_of(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 		  struct ttm_resource *res, struct dgmm_mem *mem)
 {
 	if (res->mem_type == TTM_PL_VRAM)
-		return dgmm_vram_mgr_snapshot(&mm->vram, res, false, mem, NULL);
+		return dgmm_vram_mgr_snapshot(&mm->vram, res, 0, res->size, false, mem, NULL);
 
 	if (!tbo->ttm || !ttm_tt_is_populated(tbo->ttm))
 		return -EINVAL;
@@ -69,7 +69,7 @@ static int clear_into_vram(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 	u64 dirty;
 	int err;
 
-	err = dgmm_vram_mgr_snapshot(&mm->vram, new_mem, true, &dst, &dirty);
+	err = dgmm_vram_mgr_snapshot(&mm->vram, new_mem, 0, new_mem->size, true, &dst, &dirty);
 	if (err)
 		return err;
 	if (!dirty) {

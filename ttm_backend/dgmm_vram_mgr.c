@@ -371,9 +371,11 @@ void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used
 }
 
 /**
- * dgmm_vram_mgr_snapshot - the VRAM ranges of a resource, for the copy engine
+ * dgmm_vram_mgr_snapshot - the VRAM ranges of part of a resource, for the copy engine
  * @mgr: the manager
  * @res: a VRAM resource
+ * @offset: where in the resource to start, in bytes
+ * @size: bytes, not past the resource's end
  * @dirty_only: only the blocks that the allocator did not hand out cleared
  * @mem: filled with a copy of the ranges, allocated with kvmalloc (the
  *	 caller, or the engine it hands @mem to, frees it with
@@ -383,14 +385,15 @@ void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used
  * Return: 0 or -ENOMEM.
  */
 int dgmm_vram_mgr_snapshot(struct dgmm_vram_mgr *mgr, struct ttm_resource *res,
-			   bool dirty_only, struct dgmm_mem *mem, u64 *bytes)
+			   u64 offset, u64 size, bool dirty_only, struct dgmm_mem *mem,
+			   u64 *bytes)
 {
 	struct dgmm_vram_cursor cur;
 	unsigned int n = 0;
 	u64 total = 0;
 
 	/* One range per block: the cursor stops at every block's end. */
-	for (dgmm_vram_cursor_first(&cur, mgr, res, 0, res->size); cur.remaining;
+	for (dgmm_vram_cursor_first(&cur, mgr, res, offset, size); cur.remaining;
 	     dgmm_vram_cursor_next(&cur, cur.size))
 		n += !dirty_only || !gpu_buddy_block_is_clear(cur.block);
 	mem->kind = DGMM_MEM_VRAM;
@@ -401,7 +404,7 @@ int dgmm_vram_mgr_snapshot(struct dgmm_vram_mgr *mgr, struct ttm_resource *res,
 		return -ENOMEM;
 
 	n = 0;
-	for (dgmm_vram_cursor_first(&cur, mgr, res, 0, res->size); cur.remaining;
+	for (dgmm_vram_cursor_first(&cur, mgr, res, offset, size); cur.remaining;
 	     dgmm_vram_cursor_next(&cur, cur.size)) {
 		if (dirty_only && gpu_buddy_block_is_clear(cur.block))
 			continue;

@@ -141,7 +141,8 @@ int dgmm_vram_mgr_init(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev,
 int dgmm_vram_mgr_fini(struct dgmm_vram_mgr *mgr, struct ttm_device *bdev);
 void dgmm_vram_mgr_usage(struct dgmm_vram_mgr *mgr, u64 *used, u64 *visible_used);
 int dgmm_vram_mgr_snapshot(struct dgmm_vram_mgr *mgr, struct ttm_resource *res,
-			   bool dirty_only, struct dgmm_mem *mem, u64 *bytes);
+			   u64 offset, u64 size, bool dirty_only, struct dgmm_mem *mem,
+			   u64 *bytes);
 void dgmm_vram_mgr_set_cleared(struct ttm_resource *res, struct dma_fence *fence);
 void dgmm_vram_mgr_mark_dirty(struct ttm_resource *res);
 u64 dgmm_vram_mgr_offset(struct dgmm_vram_mgr *mgr, struct ttm_resource *res, u64 offset,

@@ -387,16 +387,22 @@ static void bo_topdown_keeps_window(struct kunit *test)
 static void bo_migrate_waits_for_locked_victim(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_kunit_lock_holder *h;
 	struct dgmm_region_usage u;
 	struct dgmm_bo *victim, *bo;
+	int err;
 
 	dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
 	victim = dgmm_kunit_bo_create(test, ddev, u.size - u.used, V, V | G, 0);
 	bo = dgmm_kunit_bo_create(test, ddev, SZ_1M, G, V | G, 0);
 	bo_pattern(test, bo, 0x10c, false);
 
-	dgmm_kunit_hold_lock(test, victim, 300);
-	KUNIT_EXPECT_EQ(test, dgmm_bo_migrate(bo, V, NULL), 0);
+	h = dgmm_kunit_hold_lock(test, victim, 500);
+	dgmm_kunit_lock_started(h);
+	err = dgmm_bo_migrate(bo, V, NULL);
+	KUNIT_EXPECT_TRUE_MSG(test, dgmm_kunit_lock_done(h),
+			      "the migration did not wait for the lock (it returned %d)", err);
+	KUNIT_EXPECT_EQ(test, err, 0);
 	KUNIT_EXPECT_EQ(test, domain_of(test, bo), V);
 	KUNIT_EXPECT_NE(test, domain_of(test, victim), V);
 	bo_pattern(test, bo, 0x10c, true);
@@ -410,10 +416,11 @@ static void bo_migrate_waits_for_locked_victim(struct kunit *test)
 static void bo_fault_waits_for_locked_victim(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_kunit_lock_holder *h;
 	struct dgmm_region_usage u;
 	struct dgmm_bo *victim, *bo;
 	struct dgmm_bo_state st;
-	unsigned long addr;
+	unsigned long addr, left;
 	u32 word = 0;
 
 	dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
@@ -427,9 +434,12 @@ static void bo_fault_waits_for_locked_victim(struct kunit *test)
 	bo_pattern(test, bo, 0xfa17, false);
 	addr = dgmm_kunit_bo_mmap(test, bo);
 
-	dgmm_kunit_hold_lock(test, victim, 300);
-	KUNIT_EXPECT_EQ_MSG(test, copy_from_user(&word, (void __user *)addr + 8, sizeof(word)),
-			    0, "the fault failed (SIGBUS)");
+	h = dgmm_kunit_hold_lock(test, victim, 500);
+	dgmm_kunit_lock_started(h);
+	left = copy_from_user(&word, (void __user *)addr + 8, sizeof(word));
+	KUNIT_EXPECT_TRUE_MSG(test, dgmm_kunit_lock_done(h),
+			      "the fault did not wait for the lock");
+	KUNIT_EXPECT_EQ_MSG(test, left, 0, "the fault failed (SIGBUS)");
 	KUNIT_EXPECT_EQ(test, word, pattern(0xfa17, 2));
 	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
 	KUNIT_EXPECT_TRUE(test, st.cpu_visible);

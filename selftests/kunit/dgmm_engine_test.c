@@ -42,7 +42,8 @@ static struct dma_fence *submit_fill(struct kunit *test, struct dgmm_bo *bo, u8 
 	int err;
 
 	KUNIT_ASSERT_EQ(test, 0, dma_resv_lock(resv, NULL));
-	err = dgmm_vram_mgr_snapshot(&bo->mm->vram, bo->tbo.resource, false, &mem, NULL);
+	err = dgmm_vram_mgr_snapshot(&bo->mm->vram, bo->tbo.resource, 0, bo->tbo.base.size,
+				     false, &mem, NULL);
 	if (!err && dep) {
 		err = dma_resv_reserve_fences(resv, 1);
 		if (!err)
@@ -148,31 +149,43 @@ static void engine_bounds_foreign_dependencies(struct kunit *test)
 }
 
 /*
- * A job that hangs on the engine is reset by the job timeout: a kernel job
- * is finished by the CPU (its fence clean, its data written), and the
- * engine runs the next job.
+ * Two jobs in a row hang on the engine: each is reset by the job timeout.
+ * A kernel job is then finished by the CPU (its fence clean, its data
+ * written), the engine runs the next job, and every job is freed.
  */
 static void engine_resets_hung_job(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
 	struct dgmm_engine *e = &ddev->engine;
 	struct dgmm_bo *a = vram_bo(test, ddev), *b = vram_bo(test, ddev);
+	struct dgmm_bo *c = vram_bo(test, ddev);
 	s64 resets = atomic64_read(&e->stats.resets);
 	s64 fallbacks = atomic64_read(&e->stats.cpu_fallbacks);
-	struct dma_fence *hung, *next;
+	struct dma_fence *hung1, *hung2, *next;
+	int alive = atomic_read(&e->jobs_alive);
+	unsigned int t;
 
-	dgmm_engine_hang_next(e, 1);
-	hung = submit_fill(test, a, 0x88, NULL);
-	next = submit_fill(test, b, 0x99, NULL);
-	KUNIT_ASSERT_GT_MSG(test, dma_fence_wait_timeout(next, false, 3 * e->job_timeout + HZ), 0,
-			    "the hung job was never reset");
-	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(hung));
-	KUNIT_EXPECT_EQ(test, hung->error, 0);
+	dgmm_engine_hang_next(e, 2);
+	hung1 = submit_fill(test, a, 0x88, NULL);
+	hung2 = submit_fill(test, b, 0x89, NULL);
+	next = submit_fill(test, c, 0x99, NULL);
+	KUNIT_ASSERT_GT_MSG(test, dma_fence_wait_timeout(next, false, 5 * e->job_timeout + HZ), 0,
+			    "a hung job was never reset");
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(hung1));
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(hung2));
+	KUNIT_EXPECT_EQ(test, hung1->error, 0);
+	KUNIT_EXPECT_EQ(test, hung2->error, 0);
 	KUNIT_EXPECT_EQ(test, next->error, 0);
 	KUNIT_EXPECT_EQ(test, first_byte(a), 0x88);
-	KUNIT_EXPECT_EQ(test, first_byte(b), 0x99);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&e->stats.resets), resets + 1);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&e->stats.cpu_fallbacks), fallbacks + 1);
+	KUNIT_EXPECT_EQ(test, first_byte(b), 0x89);
+	KUNIT_EXPECT_EQ(test, first_byte(c), 0x99);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->stats.resets), resets + 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->stats.cpu_fallbacks), fallbacks + 2);
+
+	/* The scheduler frees finished jobs from a worker: give it a moment. */
+	for (t = 0; t < 100 && atomic_read(&e->jobs_alive) > alive; t++)
+		msleep(20);
+	KUNIT_EXPECT_LE_MSG(test, atomic_read(&e->jobs_alive), alive, "a reset job was not freed");
 }
 
 #define PAGES U64_MAX	/* the GTT BO's pages, from their start */

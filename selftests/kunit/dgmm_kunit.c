@@ -273,26 +273,40 @@ unsigned long dgmm_kunit_bo_mmap(struct kunit *test, struct dgmm_bo *bo)
 	return addr;
 }
 
-struct lock_holder {
+/**
+ * struct dgmm_kunit_lock_holder - another thread holding a BO's lock
+ * @work: the thread
+ * @bo: the BO
+ * @ms: how long it holds the lock
+ * @locked: completed once the lock is held
+ * @started: set by the test when its operation on another BO starts
+ * @done: set by the test when that operation returns
+ * @contended: at unlock time, the operation had started and not returned
+ */
+struct dgmm_kunit_lock_holder {
 	struct work_struct work;
 	struct dgmm_bo *bo;
 	unsigned int ms;
 	struct completion locked;
+	bool started;
+	bool done;
+	bool contended;
 };
 
 static void lock_holder_work(struct work_struct *work)
 {
-	struct lock_holder *h = container_of(work, struct lock_holder, work);
+	struct dgmm_kunit_lock_holder *h = container_of(work, typeof(*h), work);
 
 	dma_resv_lock(h->bo->tbo.base.resv, NULL);
 	complete(&h->locked);
 	msleep(h->ms);
+	h->contended = READ_ONCE(h->started) && !READ_ONCE(h->done);
 	dma_resv_unlock(h->bo->tbo.base.resv);
 }
 
 static void lock_holder_flush(void *h)
 {
-	flush_work(&((struct lock_holder *)h)->work);
+	flush_work(&((struct dgmm_kunit_lock_holder *)h)->work);
 }
 
 /**
@@ -302,11 +316,16 @@ static void lock_holder_flush(void *h)
  * @ms: how long the other thread holds the lock
  *
  * Returns once the BO is locked: for @ms milliseconds it is what another
- * process in the middle of an ioctl or a fault would make it.
+ * process in the middle of an ioctl or a fault would make it. The test
+ * brackets the operation it expects to wait with dgmm_kunit_lock_started()
+ * and dgmm_kunit_lock_done().
+ *
+ * Return: the holder.
  */
-void dgmm_kunit_hold_lock(struct kunit *test, struct dgmm_bo *bo, unsigned int ms)
+struct dgmm_kunit_lock_holder *dgmm_kunit_hold_lock(struct kunit *test, struct dgmm_bo *bo,
+						    unsigned int ms)
 {
-	struct lock_holder *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct dgmm_kunit_lock_holder *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, h);
 	h->bo = bo;
@@ -316,6 +335,30 @@ void dgmm_kunit_hold_lock(struct kunit *test, struct dgmm_bo *bo, unsigned int m
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, lock_holder_flush, h));
 	queue_work(system_unbound_wq, &h->work);
 	wait_for_completion(&h->locked);
+	return h;
+}
+
+/**
+ * dgmm_kunit_lock_started - the operation that should wait for the lock starts
+ * @h: the holder
+ */
+void dgmm_kunit_lock_started(struct dgmm_kunit_lock_holder *h)
+{
+	WRITE_ONCE(h->started, true);
+}
+
+/**
+ * dgmm_kunit_lock_done - that operation has returned
+ * @h: the holder
+ *
+ * Return: whether it was still running when the lock was dropped (so it
+ * really waited for it), once the holder is done.
+ */
+bool dgmm_kunit_lock_done(struct dgmm_kunit_lock_holder *h)
+{
+	WRITE_ONCE(h->done, true);
+	flush_work(&h->work);
+	return h->contended;
 }
 
 MODULE_DESCRIPTION("KUnit suites for dgmm, run against the probed devices");

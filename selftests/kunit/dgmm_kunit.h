@@ -37,6 +37,10 @@ void dgmm_kunit_bo_release(void *bo);
 struct dgmm_bo *dgmm_kunit_bo_create(struct kunit *test, struct dgmm_device *ddev,
 				     u64 size, u32 preferred, u32 allowed, u32 flags);
 unsigned long dgmm_kunit_bo_mmap(struct kunit *test, struct dgmm_bo *bo);
-void dgmm_kunit_hold_lock(struct kunit *test, struct dgmm_bo *bo, unsigned int ms);
+struct dgmm_kunit_lock_holder;
+struct dgmm_kunit_lock_holder *dgmm_kunit_hold_lock(struct kunit *test, struct dgmm_bo *bo,
+						    unsigned int ms);
+void dgmm_kunit_lock_started(struct dgmm_kunit_lock_holder *h);
+bool dgmm_kunit_lock_done(struct dgmm_kunit_lock_holder *h);
 
 #endif

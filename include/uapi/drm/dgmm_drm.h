@@ -41,6 +41,7 @@ extern "C" {
 #define DRM_DGMM_GEM_INFO	0x03
 #define DRM_DGMM_GEM_WAIT	0x04
 #define DRM_DGMM_GEM_MIGRATE	0x05
+#define DRM_DGMM_SUBMIT		0x06
 
 #define DRM_IOCTL_DGMM_DEVICE_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_DGMM_DEVICE_QUERY, struct drm_dgmm_device_query)
@@ -54,6 +55,8 @@ extern "C" {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_DGMM_GEM_WAIT, struct drm_dgmm_gem_wait)
 #define DRM_IOCTL_DGMM_GEM_MIGRATE \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_DGMM_GEM_MIGRATE, struct drm_dgmm_gem_migrate)
+#define DRM_IOCTL_DGMM_SUBMIT \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_DGMM_SUBMIT, struct drm_dgmm_submit)
 
 /* Memory domains of a buffer object, for the GEM ioctls (a bit each). */
 #define DRM_DGMM_DOMAIN_SYSTEM	(1 << 0)
@@ -306,6 +309,105 @@ struct drm_dgmm_gem_migrate {
 
 	/** @pad: must be zero. */
 	__u32 pad;
+};
+
+/* Operations of a device job (&drm_dgmm_job_op.op). */
+#define DRM_DGMM_OP_COPY	0
+#define DRM_DGMM_OP_FILL	1
+
+/**
+ * struct drm_dgmm_job_op - one operation of a device job
+ *
+ * Offsets and sizes are in bytes, multiples of the page size (4096), and
+ * each range lies inside its BO. The source and destination of a copy in
+ * the same BO may not overlap.
+ */
+struct drm_dgmm_job_op {
+	/** @op: DRM_DGMM_OP_COPY or DRM_DGMM_OP_FILL. */
+	__u32 op;
+
+	/** @dst_handle: the BO written. */
+	__u32 dst_handle;
+
+	/** @dst_offset: where in it. */
+	__u64 dst_offset;
+
+	/** @size: bytes, not zero. */
+	__u64 size;
+
+	/** @src_handle: for a copy, the BO read; must be zero for a fill. */
+	__u32 src_handle;
+
+	/** @value: for a fill, the byte written (0 to 255); zero for a copy. */
+	__u32 value;
+
+	/** @src_offset: for a copy, where in the source; zero for a fill. */
+	__u64 src_offset;
+};
+
+/**
+ * struct drm_dgmm_sync - a DRM syncobj a job waits for or signals
+ */
+struct drm_dgmm_sync {
+	/** @handle: the syncobj. */
+	__u32 handle;
+
+	/** @flags: must be zero. */
+	__u32 flags;
+
+	/**
+	 * @point: for a timeline syncobj, the point; zero for a binary one.
+	 */
+	__u64 point;
+};
+
+/* Most operations and syncobjs in one submit. */
+#define DRM_DGMM_SUBMIT_MAX_OPS		64
+#define DRM_DGMM_SUBMIT_MAX_SYNCS	16
+
+/**
+ * struct drm_dgmm_submit - queue a job on the device's copy engine
+ *
+ * Used with DRM_IOCTL_DGMM_SUBMIT. The job runs its operations in order
+ * once its in-syncs have signalled and, through each BO's reservation
+ * object, every earlier user of its BOs is done (implicit sync: a BO the
+ * job writes waits for all of them, one it only reads for their writers).
+ * Its BOs are moved where the device reaches them first (VRAM or GTT, as
+ * each allows); the ioctl returns without waiting for the job, whose fence
+ * then replaces the fence of each binary out-sync, is added at its point to
+ * each timeline out-sync, and is in each BO's reservation object (as a
+ * writer of the BOs it writes, a reader of the others). A job that runs
+ * longer than the job timeout is stopped, and its fence signals -ETIMEDOUT.
+ *
+ * Errors: -EINVAL for non-zero @flags or pad fields, no or too many
+ * operations or syncs, an unknown operation, a range that is empty, not
+ * page-aligned, outside its BO, or overlapping its copy's source, a BO
+ * allowed only in SYSTEM, a binary in-sync with no fence; -ENOENT for a bad
+ * BO or syncobj handle; -EFAULT for a bad pointer; -ENOMEM or -ENOSPC when
+ * the BOs cannot all be made reachable; -ERESTARTSYS on a signal; -ENODEV
+ * once the device is unplugged.
+ */
+struct drm_dgmm_submit {
+	/** @ops: pointer to an array of &struct drm_dgmm_job_op. */
+	__u64 ops;
+
+	/** @in_syncs: pointer to an array of &struct drm_dgmm_sync to wait for. */
+	__u64 in_syncs;
+
+	/** @out_syncs: pointer to an array of &struct drm_dgmm_sync to signal. */
+	__u64 out_syncs;
+
+	/** @num_ops: operations, 1 to DRM_DGMM_SUBMIT_MAX_OPS. */
+	__u32 num_ops;
+
+	/** @num_in_syncs: 0 to DRM_DGMM_SUBMIT_MAX_SYNCS. */
+	__u32 num_in_syncs;
+
+	/** @num_out_syncs: 0 to DRM_DGMM_SUBMIT_MAX_SYNCS. */
+	__u32 num_out_syncs;
+
+	/** @flags: must be zero. */
+	__u32 flags;
 };
 
 #if defined(__cplusplus)
