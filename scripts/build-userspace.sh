@@ -25,3 +25,4 @@ for src in "$DGMM_ROOT"/selftests/uapi/*_test.c; do
 done
 build dgmm-info "$DGMM_ROOT/tools/dgmm_info.c"
 build dgmm-bench "$DGMM_ROOT/tools/dgmm_bench.c"
+build dgmm-stress "$DGMM_ROOT/tools/dgmm_stress.c" -pthread

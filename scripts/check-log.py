@@ -109,6 +109,13 @@ def parse(lines):
             done = True
         m = BEGIN.match(line)
         if m:
+            # The serial console has been seen to repeat a few lines, a
+            # section's start among them: the same section starting again
+            # before any result is the same section.
+            if (current and (current.kind, current.name) == m.groups()
+                    and not any(RESULT.match(l) for l in current.lines)):
+                current.lines = []
+                continue
             current = Section(m.group(1), m.group(2))
             sections.append(current)
             continue
@@ -122,11 +129,29 @@ def parse(lines):
     return sections, done
 
 
+# An allocation that fails without __GFP_NOWARN prints its stack. Inside a
+# fault-injection section ("...-faults") failing allocations is the point:
+# those reports, up to the end of their stack, are not failures.
+ALLOC_FAILURE = re.compile(r"page allocation failure:|vmalloc error:")
+STACK_END = re.compile(r"</TASK>")
+
+
 def kernel_problems(lines, sections):
     """Failure lines of the kernel log, outside the kmemleak report section."""
     problems = []
+    in_faults = in_alloc_report = False
     for raw in lines:
         text = TIMESTAMP.sub("", raw.rstrip("\r\n"))
+        m = BEGIN.match(text) or END.match(text)
+        if m:
+            in_faults = text.startswith("DGMM-BEGIN") and m.group(2).endswith("-faults")
+            in_alloc_report = False
+        if in_faults and ALLOC_FAILURE.search(text):
+            in_alloc_report = True
+        if in_alloc_report:
+            if STACK_END.search(text):
+                in_alloc_report = False
+            continue
         for pattern, what in KERNEL_FAILURES:
             if pattern.search(text):
                 problems.append(f"{what}: {text.strip()}")

@@ -56,6 +56,8 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect kselftest:dgmm_submit_test \
 	--expect kselftest:dgmm_unbind_test \
 	--expect kselftest:dgmm_unpriv_test \
+	--expect stress:dgmm-stress \
+	--expect stress:dgmm-stress-faults \
 	--expect guest:tiny-load \
 	--expect kselftest:dgmm_pressure_test@tiny \
 	--expect kselftest:dgmm_gem_test@tiny \
@@ -68,6 +70,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect distro/kselftest:dgmm_submit_test \
 	--expect distro/kselftest:dgmm_unbind_test \
 	--expect distro/kselftest:dgmm_unpriv_test \
+	--expect distro/stress:dgmm-stress \
 	--expect distro/guest:tiny-load \
 	--expect distro/kselftest:dgmm_pressure_test@tiny \
 	--expect distro/kselftest:dgmm_gem_test@tiny \

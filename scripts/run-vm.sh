@@ -50,6 +50,12 @@ initrd=$DGMM_OUT/initramfs-$mode.cpio.gz
 args=$(echo "${DGMM_ARGS:-}" | xargs | tr ' ' ',')
 cmdline="console=ttyS0 panic=-1 loglevel=7 dgmm_mode=$mode dgmm_kernel=$kernel dgmm_devices=2"
 [ -n "$args" ] && cmdline="$cmdline dgmm_args=$args"
+# Unmerged slab caches, so that the stress can pick which ones failslab fails.
+[ "$kernel" = check ] && cmdline="$cmdline slab_nomerge"
+# The stress of 'make check': DGMM_STRESS_SECONDS (longer runs), DGMM_STRESS_SEED
+# (to repeat one; the guest picks and prints one otherwise).
+[ -n "${DGMM_STRESS_SECONDS:-}" ] && cmdline="$cmdline dgmm_stress_seconds=$DGMM_STRESS_SECONDS"
+[ -n "${DGMM_STRESS_SEED:-}" ] && cmdline="$cmdline dgmm_stress_seed=$DGMM_STRESS_SEED"
 
 qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m "$mem"
 	-kernel "$image" -initrd "$initrd"

@@ -78,6 +78,8 @@ static const struct drm_driver dgmm_drm_driver = {
 
 static void dgmm_mm_release(struct drm_device *drm, void *arg)
 {
+	/* Jobs of closed files hold BOs: they go before the memory manager. */
+	dgmm_engine_drain(&to_dgmm_device(drm)->engine);
 	dgmm_mm_fini(arg);
 }
 

@@ -64,6 +64,7 @@
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/dma-fence.h>
+#include <linux/dma-fence-unwrap.h>
 #include <linux/dma-resv.h>
 #include <linux/fault-inject.h>
 #include <linux/highmem.h>
@@ -71,6 +72,7 @@
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 #include <drm/drm_gem.h>
@@ -129,6 +131,10 @@ struct dgmm_hw_fence {
  * @start: when the hardware started it
  * @hang: injected fault: the job does not finish until it is reset
  * @reset: the timeout handler took the job off the engine
+ * @dep_timed_out: a foreign dependency did not signal in time; a user's job
+ *		   then fails instead of running without it
+ * @dep_waits: its foreign dependency waits (under the engine's lock), which
+ *	       point back at it until it is freed
  */
 struct dgmm_engine_job {
 	struct drm_sched_job base;
@@ -144,6 +150,8 @@ struct dgmm_engine_job {
 	ktime_t start;
 	bool hang;
 	bool reset;
+	bool dep_timed_out;
+	struct list_head dep_waits;
 };
 
 static struct dgmm_engine *to_dgmm_engine(struct dgmm_copy_engine *base)
@@ -303,7 +311,24 @@ static bool mem_valid(struct dgmm_engine *e, const struct dgmm_mem *mem, u64 siz
 	return total >= size;
 }
 
-static void do_copy(struct dgmm_engine *e, struct dgmm_engine_op *op)
+/* At most this much is copied or filled between two checks for a reset. */
+#define DGMM_CHUNK SZ_1M
+
+/*
+ * Whether to stop between chunks: a user's job that was reset, or any job
+ * once the device is gone. A kernel job goes on after a reset (the CPU
+ * finishes it). Long jobs also give the CPU away here.
+ */
+static bool chunk_stop(struct dgmm_engine *e, struct dgmm_engine_job *job)
+{
+	cond_resched();
+	if (!job)	/* zeroing system pages: always to the end */
+		return false;
+	return READ_ONCE(e->dead) || (job->user && READ_ONCE(job->reset));
+}
+
+static int do_copy(struct dgmm_engine *e, struct dgmm_engine_op *op,
+		   struct dgmm_engine_job *job)
 {
 	struct dgmm_mem_cursor src = { .mem = &op->src }, dst = { .mem = &op->dst };
 	bool src_io = op->src.kind == DGMM_MEM_VRAM;
@@ -312,6 +337,10 @@ static void do_copy(struct dgmm_engine *e, struct dgmm_engine_op *op)
 
 	while (left) {
 		u64 n = min3(left, cursor_left(&src), cursor_left(&dst));
+
+		n = min_t(u64, n, DGMM_CHUNK);
+		if (chunk_stop(e, job))
+			return -EAGAIN;
 		void *s, *d;
 
 		/* A page is mapped first, and VRAM seen through the view that suits it. */
@@ -347,15 +376,20 @@ static void do_copy(struct dgmm_engine *e, struct dgmm_engine_op *op)
 		cursor_advance(&dst, n);
 		left -= n;
 	}
+	return 0;
 }
 
-static void do_fill(struct dgmm_engine *e, struct dgmm_engine_op *op)
+static int do_fill(struct dgmm_engine *e, struct dgmm_engine_op *op,
+		   struct dgmm_engine_job *job)
 {
 	struct dgmm_mem_cursor dst = { .mem = &op->dst };
 	u64 left = op->size;
 
 	while (left) {
-		u64 n = min(left, cursor_left(&dst));
+		u64 n = min_t(u64, min(left, cursor_left(&dst)), DGMM_CHUNK);
+
+		if (chunk_stop(e, job))
+			return -EAGAIN;
 
 		if (op->dst.kind == DGMM_MEM_VRAM) {
 			fill_words(cursor_vram(e, &dst, 0), op->value, n);
@@ -368,6 +402,7 @@ static void do_fill(struct dgmm_engine *e, struct dgmm_engine_op *op)
 		cursor_advance(&dst, n);
 		left -= n;
 	}
+	return 0;
 }
 
 /*
@@ -411,7 +446,7 @@ static void job_zero_pages(struct dgmm_engine *e, struct dgmm_engine_job *job)
 			continue;
 		op->op = DGMM_OP_FILL;
 		op->value = 0;
-		do_fill(e, op);
+		do_fill(e, op, NULL);
 	}
 }
 
@@ -448,18 +483,26 @@ static void hw_run(struct dgmm_engine *e, struct dgmm_engine_job *job)
 	if (READ_ONCE(e->dead)) {
 		job_zero_pages(e, job);
 		err = -ENODEV;
-	} else if (READ_ONCE(job->reset) && job->user) {
+	} else if (job->user && (READ_ONCE(job->reset) || READ_ONCE(job->dep_timed_out))) {
+		/* Stopped, or one of its dependencies never came: it does nothing. */
 		err = -ETIMEDOUT;
 	} else {
 		if (READ_ONCE(job->reset))
 			atomic64_inc(&e->stats.cpu_fallbacks);
-		for (i = 0; i < job->num_ops; i++) {
+		for (i = 0; i < job->num_ops && !err; i++) {
 			if (job->ops[i].op == DGMM_OP_COPY)
-				do_copy(e, &job->ops[i]);
+				err = do_copy(e, &job->ops[i], job);
 			else
-				do_fill(e, &job->ops[i]);
+				err = do_fill(e, &job->ops[i], job);
 		}
-		atomic64_add(bytes, &e->stats.bytes);
+		if (err && READ_ONCE(e->dead)) {
+			job_zero_pages(e, job);
+			err = -ENODEV;
+		} else if (err) {
+			err = -ETIMEDOUT;	/* a user's job, reset while it ran */
+		} else {
+			atomic64_add(bytes, &e->stats.bytes);
+		}
 	}
 
 	/* Once its fence signals, the scheduler may free the job at any time. */
@@ -543,10 +586,43 @@ static enum drm_gpu_sched_stat dgmm_engine_timedout_job(struct drm_sched_job *sc
 	return READ_ONCE(e->dead) ? DRM_GPU_SCHED_STAT_ENODEV : DRM_GPU_SCHED_STAT_NOMINAL;
 }
 
+/*
+ * A foreign dependency waited for with a time limit: a fence that signals
+ * when @inner does, or, with -ETIMEDOUT, when the job timeout has passed
+ * first. The engine keeps every one on @dep_waits until it has signalled,
+ * so that fini can take their callbacks and timers away.
+ */
+struct dgmm_dep_wait {
+	struct dma_fence base;
+	spinlock_t lock; /* the fence's */
+	struct dgmm_engine *engine;
+	struct dgmm_engine_job *job;	/* NULL once the job is freed */
+	struct list_head job_link;
+	struct dma_fence *inner;
+	struct dma_fence_cb cb;
+	struct delayed_work timeout;
+	struct list_head link;
+};
+
 static void job_free(struct dgmm_engine_job *job)
 {
 	struct dgmm_engine *e = job->engine;
+	struct dgmm_dep_wait *w, *next;
 	unsigned int i;
+
+	/* Waits that outlive the job forget it, and drop the job's reference. */
+	LIST_HEAD(waits);
+
+	spin_lock_irq(&e->lock);
+	list_for_each_entry_safe(w, next, &job->dep_waits, job_link) {
+		w->job = NULL;
+		list_move(&w->job_link, &waits);
+	}
+	spin_unlock_irq(&e->lock);
+	list_for_each_entry_safe(w, next, &waits, job_link) {
+		list_del_init(&w->job_link);
+		dma_fence_put(&w->base);
+	}
 
 	for (i = 0; i < job->num_ops; i++) {
 		dgmm_mem_release(&job->ops[i].src);
@@ -578,22 +654,6 @@ static const struct drm_sched_backend_ops dgmm_engine_sched_ops = {
 	.run_job = dgmm_engine_run_job,
 	.timedout_job = dgmm_engine_timedout_job,
 	.free_job = dgmm_engine_free_job,
-};
-
-/*
- * A foreign dependency waited for with a time limit: a fence that signals
- * when @inner does, or, with -ETIMEDOUT, when the job timeout has passed
- * first. The engine keeps every one on @dep_waits until it has signalled,
- * so that fini can take their callbacks and timers away.
- */
-struct dgmm_dep_wait {
-	struct dma_fence base;
-	spinlock_t lock; /* the fence's */
-	struct dgmm_engine *engine;
-	struct dma_fence *inner;
-	struct dma_fence_cb cb;
-	struct delayed_work timeout;
-	struct list_head link;
 };
 
 static const char *dgmm_dep_timeline_name(struct dma_fence *fence)
@@ -633,6 +693,17 @@ static void dep_wait_done(struct dgmm_dep_wait *w, int err)
 	dma_fence_signal(&w->base);
 }
 
+/* The wait was given up: its job, if it still exists, must not run. */
+static void dep_wait_fail_job(struct dgmm_dep_wait *w)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&w->engine->lock, flags);
+	if (w->job)
+		WRITE_ONCE(w->job->dep_timed_out, true);
+	spin_unlock_irqrestore(&w->engine->lock, flags);
+}
+
 static void dep_wait_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
 {
 	struct dgmm_dep_wait *w = container_of(cb, struct dgmm_dep_wait, cb);
@@ -656,6 +727,7 @@ static void dep_wait_timeout(struct work_struct *work)
 				     w->inner->ops->get_timeline_name(w->inner),
 				     jiffies_to_msecs(e->job_timeout));
 		atomic64_inc(&e->stats.dep_timeouts);
+		dep_wait_fail_job(w);
 		dep_wait_done(w, -ETIMEDOUT);
 		dma_fence_put(&w->base);	/* the callback's, which will not run */
 	}
@@ -671,7 +743,7 @@ static bool fence_is_ours(struct dgmm_engine *e, struct dma_fence *fence)
 }
 
 /* Adds @fence as a dependency of @job, bounded in time unless it is ours. */
-static int job_add_dependency(struct dgmm_engine_job *job, struct dma_fence *fence)
+static int job_add_leaf(struct dgmm_engine_job *job, struct dma_fence *fence)
 {
 	struct dgmm_engine *e = job->engine;
 	struct dgmm_dep_wait *w;
@@ -679,6 +751,9 @@ static int job_add_dependency(struct dgmm_engine_job *job, struct dma_fence *fen
 
 	if (fence_is_ours(e, fence) || dma_fence_is_signaled(fence))
 		return drm_sched_job_add_dependency(&job->base, dma_fence_get(fence));
+	/* The device is gone: its jobs touch no memory but new pages, wait for nothing. */
+	if (READ_ONCE(e->dead))
+		return 0;
 
 	w = kzalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
@@ -686,11 +761,15 @@ static int job_add_dependency(struct dgmm_engine_job *job, struct dma_fence *fen
 	spin_lock_init(&w->lock);
 	dma_fence_init(&w->base, &dgmm_dep_wait_ops, &w->lock, dma_fence_context_alloc(1), 1);
 	w->engine = e;
+	w->job = job;
 	w->inner = dma_fence_get(fence);
 	INIT_LIST_HEAD(&w->cb.node);
 	INIT_DELAYED_WORK(&w->timeout, dep_wait_timeout);
+	/* The job's list holds a reference: the wait may outlive its use. */
+	dma_fence_get(&w->base);
 	spin_lock_irqsave(&e->lock, flags);
 	list_add_tail(&w->link, &e->dep_waits);
+	list_add_tail(&w->job_link, &job->dep_waits);
 	spin_unlock_irqrestore(&e->lock, flags);
 
 	/*
@@ -713,6 +792,27 @@ static int job_add_dependency(struct dgmm_engine_job *job, struct dma_fence *fen
 		spin_unlock_irqrestore(&e->lock, flags);
 	}
 	return drm_sched_job_add_dependency(&job->base, &w->base);
+}
+
+/*
+ * Adds @fence, or each fence it contains (a timeline point's chain, a
+ * sync_file's array), so that this scheduler's own fences inside them are
+ * left to drm_sched and only the others are bounded in time.
+ */
+static int job_add_dependency(struct dgmm_engine_job *job, struct dma_fence *fence)
+{
+	struct dma_fence_unwrap iter;
+	struct dma_fence *leaf;
+	int err;
+
+	dma_fence_unwrap_for_each(leaf, &iter, fence) {
+		err = job_add_leaf(job, leaf);
+		if (err) {
+			dma_fence_put(iter.chain);	/* the walk's, left early */
+			return err;
+		}
+	}
+	return 0;
 }
 
 /* Is every operation's memory the engine's to reach, and big enough? */
@@ -741,6 +841,7 @@ static struct dgmm_engine_job *job_alloc(struct dgmm_engine *e, unsigned int num
 		return NULL;
 	job->engine = e;
 	INIT_LIST_HEAD(&job->link);
+	INIT_LIST_HEAD(&job->dep_waits);
 	job->ops = &job->op0;
 	job->num_ops = num_ops;
 	atomic_inc(&e->jobs_alive);
@@ -1129,19 +1230,10 @@ void dgmm_engine_unplug(struct dgmm_engine *engine)
 	flush_workqueue(engine->hw_wq);
 }
 
-/**
- * dgmm_engine_fini - stop the engine for good
- * @engine: the engine
- *
- * Foreign dependencies still being waited for are given up at once; then
- * jobs still queued are killed by the scheduler (their fences signal with
- * an error once their dependencies have). Returns when every job is freed.
- */
-void dgmm_engine_fini(struct dgmm_engine *engine)
+/* Gives up every foreign dependency still waited for. */
+static void give_up_dep_waits(struct dgmm_engine *engine)
 {
 	struct dgmm_dep_wait *w;
-
-	dgmm_engine_unplug(engine);
 
 	/* No callback or timer of ours may outlive the module. */
 	for (;;) {
@@ -1156,10 +1248,40 @@ void dgmm_engine_fini(struct dgmm_engine *engine)
 			dma_fence_put(&w->base);
 		if (dma_fence_remove_callback(w->inner, &w->cb))
 			dma_fence_put(&w->base);
+		dep_wait_fail_job(w);
 		dep_wait_done(w, -ENODEV);
 		dma_fence_put(&w->base);
 	}
+}
 
+/**
+ * dgmm_engine_drain - the device is going: finish every job
+ * @engine: the engine, whose users (files) are all gone
+ *
+ * Unplugs the engine, gives up the foreign dependencies still waited for
+ * and waits until every job is freed: the jobs of closed files hold their
+ * BOs, which must be gone before the memory manager is torn down. The kernel
+ * entity stays, for the evictions of the teardown (which complete at once).
+ */
+void dgmm_engine_drain(struct dgmm_engine *engine)
+{
+	dgmm_engine_unplug(engine);
+	give_up_dep_waits(engine);
+	wait_var_event(&engine->jobs_alive, !atomic_read(&engine->jobs_alive));
+}
+
+/**
+ * dgmm_engine_fini - stop the engine for good
+ * @engine: the engine
+ *
+ * Foreign dependencies still being waited for are given up at once; then
+ * jobs still queued are killed by the scheduler (their fences signal with
+ * an error once their dependencies have). Returns when every job is freed.
+ */
+void dgmm_engine_fini(struct dgmm_engine *engine)
+{
+	dgmm_engine_unplug(engine);
+	give_up_dep_waits(engine);
 	/* With no dependency left waiting, this does not wait long. */
 	drm_sched_entity_destroy(&engine->kernel_entity);
 	wait_var_event(&engine->jobs_alive, !atomic_read(&engine->jobs_alive));

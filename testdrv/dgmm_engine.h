@@ -121,6 +121,7 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 		     resource_size_t vram_start, void __iomem *vram, u64 vram_size);
 void dgmm_engine_debugfs_init(struct dgmm_engine *engine, struct dentry *root);
 void dgmm_engine_unplug(struct dgmm_engine *engine);
+void dgmm_engine_drain(struct dgmm_engine *engine);
 
 struct dgmm_engine_job *dgmm_engine_job_create(struct dgmm_engine *engine,
 					       struct drm_sched_entity *entity,

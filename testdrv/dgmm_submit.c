@@ -34,6 +34,9 @@
 #include "ttm_backend/dgmm_bo.h"
 #include "dgmm_drv.h"
 
+/* How often a submit whose validation met a locked victim tries again. */
+#define SUBMIT_VALIDATE_TRIES 4
+
 #define SUBMIT_CHECK(drm, cond) ({						\
 	bool __failed = (cond);							\
 	if (__failed)								\
@@ -72,9 +75,11 @@ int dgmm_file_open(struct drm_device *drm, struct drm_file *file)
  * @drm: the DRM device
  * @file: the file
  *
- * Waits a while for the file's jobs (not when the process is being killed);
- * the scheduler fails the rest. Their BOs stay referenced by the jobs until
- * they are freed, and TTM frees busy BOs once their fences have signalled.
+ * drm_sched_entity_destroy() waits (killably, and only a second for an
+ * exiting process) until the file's queued jobs have reached the engine,
+ * then fails those still queued once their dependencies have signalled
+ * (foreign ones within the job timeout). Jobs hold their BOs until they are
+ * freed; TTM frees busy BOs once their fences have signalled.
  */
 void dgmm_file_postclose(struct drm_device *drm, struct drm_file *file)
 {
@@ -98,6 +103,7 @@ struct submit {
 	unsigned int num_objs;
 	struct drm_syncobj **out_syncobjs;
 	struct dma_fence_chain **chains;
+	struct dma_fence **in_fences;	/* the in-syncs' fences, looked up first */
 };
 
 static void *copy_array(u64 user, u32 n, size_t size)
@@ -135,9 +141,7 @@ static int check_op(struct drm_device *drm, const struct drm_dgmm_job_op *op)
 	    SUBMIT_CHECK(drm, !copy && (op->src_handle || op->src_offset)) ||
 	    SUBMIT_CHECK(drm, !copy && op->value > 0xff) ||
 	    SUBMIT_CHECK(drm, copy && op->value) ||
-	    SUBMIT_CHECK(drm, copy && !PAGE_ALIGNED(op->src_offset)) ||
-	    SUBMIT_CHECK(drm, copy && op->src_handle == op->dst_handle &&
-			 overlap(op->src_offset, op->dst_offset, op->size)))
+	    SUBMIT_CHECK(drm, copy && !PAGE_ALIGNED(op->src_offset)))
 		return -EINVAL;
 	return 0;
 }
@@ -181,8 +185,12 @@ static void submit_release(struct submit *s)
 	for (i = 0; s->out_syncobjs && i < s->num_out; i++) {
 		if (s->out_syncobjs[i])
 			drm_syncobj_put(s->out_syncobjs[i]);
-		dma_fence_chain_free(s->chains[i]);
+		if (s->chains)
+			dma_fence_chain_free(s->chains[i]);
 	}
+	for (i = 0; s->in_fences && i < s->num_in; i++)
+		dma_fence_put(s->in_fences[i]);
+	kfree(s->in_fences);
 	kfree(s->out_syncobjs);
 	kfree(s->chains);
 	kfree(s->objs);
@@ -256,6 +264,24 @@ static int submit_prepare(struct submit *s, const struct drm_dgmm_submit *args)
 		if (err < 0)
 			return err;
 		s->src_obj[i] = err;
+		/* Two handles may name one BO: compare the BOs. */
+		if (SUBMIT_CHECK(s->drm, s->src_obj[i] == s->dst_obj[i] &&
+				 overlap(s->ops[i].src_offset, s->ops[i].dst_offset,
+					 s->ops[i].size)))
+			return -EINVAL;
+	}
+	/* In-syncs first: a bad one must fail the submit before BOs move. */
+	s->in_fences = kcalloc(s->num_in, sizeof(*s->in_fences), GFP_KERNEL);
+	if (s->num_in && !s->in_fences)
+		return -ENOMEM;
+	for (i = 0; i < s->num_in; i++) {
+		err = drm_syncobj_find_fence(s->file, s->in[i].handle, s->in[i].point, 0,
+					     &s->in_fences[i]);
+		if (err) {
+			drm_dbg_driver(s->drm, "submit: in-sync %u (point %llu): %d\n",
+				       s->in[i].handle, s->in[i].point, err);
+			return err;
+		}
 	}
 	for (i = 0; i < s->num_out; i++) {
 		s->out_syncobjs[i] = drm_syncobj_find(s->file, s->out[i].handle);
@@ -302,16 +328,7 @@ static int submit_fill_job(struct submit *s, struct dgmm_engine_job *job)
 	}
 
 	for (i = 0; i < s->num_in; i++) {
-		struct dma_fence *fence;
-
-		err = drm_syncobj_find_fence(s->file, s->in[i].handle, s->in[i].point, 0, &fence);
-		if (err) {
-			drm_dbg_driver(s->drm, "submit: in-sync %u (point %llu): %d\n",
-				       s->in[i].handle, s->in[i].point, err);
-			return err;
-		}
-		err = dgmm_engine_job_add_fence(job, fence);
-		dma_fence_put(fence);
+		err = dgmm_engine_job_add_fence(job, s->in_fences[i]);
 		if (err)
 			return err;
 	}
@@ -344,9 +361,9 @@ int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 	struct submit s = { .drm = drm, .file = file };
 	struct dgmm_engine_job *job = NULL;
 	struct dma_fence *fence = NULL;
+	unsigned int i, tries;
 	const char *why = NULL;
 	struct drm_exec exec;
-	unsigned int i;
 	int idx, err;
 
 	if (!drm_dev_enter(drm, &idx))
@@ -363,22 +380,30 @@ int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 		goto out;
 	}
 
-	drm_exec_init(&exec, DRM_EXEC_INTERRUPTIBLE_WAIT, s.num_objs);
-	drm_exec_until_all_locked(&exec) {
-		for (i = 0; i < s.num_objs; i++) {
-			err = drm_exec_lock_obj(&exec, s.objs[i]);
-			drm_exec_retry_on_contention(&exec);
-			if (err)
-				goto out_exec;
+	/*
+	 * TTM reports a victim held by an older ww ticket as -ENOMEM (its
+	 * -EDEADLK means: back off): then drop every lock and try again, as
+	 * dgmm_bo_lock_validate() does, before believing there is no room.
+	 */
+	for (tries = 1; ; tries++) {
+		drm_exec_init(&exec, DRM_EXEC_INTERRUPTIBLE_WAIT, s.num_objs);
+		drm_exec_until_all_locked(&exec) {
+			for (i = 0; i < s.num_objs; i++) {
+				err = drm_exec_lock_obj(&exec, s.objs[i]);
+				drm_exec_retry_on_contention(&exec);
+				if (err)
+					goto out_exec;
+			}
 		}
-	}
-	for (i = 0; i < s.num_objs; i++) {
-		err = dgmm_bo_validate_for_device(gem_to_dgmm_bo(s.objs[i]), &why);
-		if (err) {
-			if (why)
-				drm_dbg_driver(drm, "submit: BO %u: %s\n", i, why);
+		for (i = 0; i < s.num_objs && !err; i++)
+			err = dgmm_bo_validate_for_device(gem_to_dgmm_bo(s.objs[i]), &why);
+		if (!err)
+			break;
+		if (why)
+			drm_dbg_driver(drm, "submit: BO %u: %s\n", i - 1, why);
+		if ((err != -ENOMEM && err != -ENOSPC) || tries == SUBMIT_VALIDATE_TRIES)
 			goto out_exec;
-		}
+		drm_exec_fini(&exec);
 	}
 	/* A move during validation used the slot drm_exec reserved: reserve anew. */
 	for (i = 0; i < s.num_objs; i++) {

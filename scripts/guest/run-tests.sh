@@ -110,6 +110,20 @@ for t_bin in /dgmm/bin/*_test; do
 	section kselftest "$(basename "$t_bin")" "$t_bin"
 done
 
+# The seeded stress, on the device with the smaller VRAM (three times its
+# VRAM in BOs, four processes of two threads): first as is, then with fault
+# injection on the workers' ioctls (the debug kernel only). Repeat one with
+# DGMM_STRESS_SEED=<its seed>; DGMM_STRESS_SECONDS makes them longer.
+stress_seed=${dgmm_stress_seed:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+stress_seconds=${dgmm_stress_seconds:-20}
+section stress dgmm-stress dgmm-stress --seed "$stress_seed" --seconds "$stress_seconds" \
+	--procs 4 --threads 2 --device 1 --oversubscribe 3
+if [ $distro = 0 ]; then
+	section stress dgmm-stress-faults dgmm-stress --seed "$stress_seed" \
+		--seconds "$stress_seconds" --procs 4 --threads 2 --device 1 --oversubscribe 3 \
+		--fault-inject
+fi
+
 # Tiny regions: GTT much smaller than VRAM, a small CPU-visible window.
 # The pressure tests need them; the GEM tests must pass there too.
 reload_dgmm() { # module arguments...

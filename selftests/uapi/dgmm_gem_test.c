@@ -23,10 +23,8 @@
 /* A load the compiler may not fold: the memory is the device's. */
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-static __u32 pattern(__u32 seed, size_t word)
-{
-	return seed ^ (__u32)(word * 2654435761u);
-}
+#define pattern dgmm_pattern
+#define first_bad_word dgmm_first_bad_word
 
 FIXTURE(gem) {
 	int fd[DGMM_MAX_DEVICES];
@@ -349,20 +347,6 @@ TEST_F(gem, wait_timeout_survives_signals)
  * asks for by passing TTM's TTM_TT_FLAG_ZERO_ALLOC on to ttm_tt_init()
  * (dropping that flag made this test fail).
  */
-static void fill_and_exit(int fd, __u32 domain, __u64 size)
-{
-	__u32 handle = 0;
-	__u8 *map;
-
-	if (dgmm_gem_create(fd, size, domain, domain, DRM_DGMM_GEM_CPU_ACCESS, &handle))
-		_exit(1);
-	map = dgmm_gem_mmap(fd, handle, size);
-	if (map == MAP_FAILED)
-		_exit(2);
-	memset(map, 0xff, size);
-	_exit(0);
-}
-
 TEST_F(gem, second_process_reads_zero)
 {
 	static const __u32 domains[] = { V, G };
@@ -388,7 +372,7 @@ TEST_F(gem, second_process_reads_zero)
 			pid = fork();
 			ASSERT_GE(pid, 0);
 			if (pid == 0)
-				fill_and_exit(self->fd[i], domains[d], size);
+				dgmm_fill_and_exit(self->fd[i], domains[d], size);
 			ASSERT_EQ(pid, waitpid(pid, &status, 0));
 			ASSERT_TRUE(WIFEXITED(status));
 			ASSERT_EQ(0, WEXITSTATUS(status));
@@ -569,17 +553,6 @@ TEST_F(gem, move_survives_failed_user_fence)
 	}
 }
 
-/* The first word of @map (@words long) that does not hold pattern(@seed). */
-static size_t first_bad_word(const __u32 *map, size_t words, __u32 seed)
-{
-	size_t w;
-
-	for (w = 0; w < words; w++)
-		if (LOAD(map[w]) != pattern(seed, w))
-			break;
-	return w;
-}
-
 /*
  * While a move into new memory is still running (on an engine throttled so
  * that it writes only at the end of the job), a CPU read of the BO waits for
@@ -601,7 +574,6 @@ TEST_F(gem, cpu_reads_wait_for_moves)
 				__u32 seed = 0x3a17 + m * 2 + through_mem;
 				__u32 handle = 0, *map, *copy;
 				size_t bad;
-				int mem;
 
 				ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, moves[m][0], ALL,
 							     DRM_DGMM_GEM_CPU_ACCESS, &handle));
@@ -615,13 +587,8 @@ TEST_F(gem, cpu_reads_wait_for_moves)
 				/* 1 MiB at 4 MiB/s: the copy is still running. */
 				EXPECT_EQ(-ETIME, dgmm_gem_wait(self->fd[i], handle, 0));
 				if (through_mem) {
-					copy = malloc(size);
+					copy = dgmm_proc_mem_read(map, size);
 					ASSERT_NE(NULL, copy);
-					mem = open("/proc/self/mem", O_RDONLY);
-					ASSERT_GE(mem, 0);
-					ASSERT_EQ((ssize_t)size,
-						  pread(mem, copy, size, (off_t)(uintptr_t)map));
-					close(mem);
 					bad = first_bad_word(copy, words, seed);
 					free(copy);
 				} else {
@@ -686,7 +653,6 @@ TEST_F(gem, swapped_bo_keeps_contents)
 			__u32 handle = 0, *map, *copy;
 			__u32 seed = 0x5a90 + k;
 			size_t bad;
-			int mem;
 
 			ASSERT_EQ(0, dgmm_gem_create(self->fd[i], size, G, ALL,
 						     DRM_DGMM_GEM_CPU_ACCESS, &handle));
@@ -709,13 +675,8 @@ TEST_F(gem, swapped_bo_keeps_contents)
 			if (k != PROC_MEM) {
 				bad = first_bad_word(map, words, seed);
 			} else {
-				copy = malloc(size);
+				copy = dgmm_proc_mem_read(map, size);
 				ASSERT_NE(NULL, copy);
-				mem = open("/proc/self/mem", O_RDONLY);
-				ASSERT_GE(mem, 0);
-				ASSERT_EQ((ssize_t)size,
-					  pread(mem, copy, size, (off_t)(uintptr_t)map));
-				close(mem);
 				bad = first_bad_word(copy, words, seed);
 				free(copy);
 			}

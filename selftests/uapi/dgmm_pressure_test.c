@@ -20,22 +20,8 @@
 #define ALL (S | G | V)
 #define MiB (1024ull * 1024)
 
-#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-
-static __u32 pattern(__u32 seed, size_t word)
-{
-	return seed ^ (__u32)(word * 2654435761u);
-}
-
-static size_t first_bad_word(const __u32 *map, size_t words, __u32 seed)
-{
-	size_t w;
-
-	for (w = 0; w < words; w++)
-		if (LOAD(map[w]) != pattern(seed, w))
-			break;
-	return w;
-}
+#define pattern dgmm_pattern
+#define first_bad_word dgmm_first_bad_word
 
 static struct drm_dgmm_region_info region(int fd, __u32 which)
 {

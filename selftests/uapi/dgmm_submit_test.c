@@ -213,7 +213,8 @@ TEST_F(submit, in_syncs_are_waited_for)
 	self->throttled = true;
 
 	for (__u64 point = 0; point < 2; point++) {
-		__u32 gate1 = syncobj_create(self->fd[1]), gate0, done = syncobj_create(self->fd[0]);
+		__u32 gate1 = syncobj_create(self->fd[1]), gate0;
+		__u32 done = syncobj_create(self->fd[0]);
 		struct drm_dgmm_sync in = { .point = point }, out = { .handle = done };
 		struct drm_dgmm_job_op op;
 		__u32 a = 0, c = 0;
@@ -394,16 +395,9 @@ TEST_F(submit, rejects)
 static int hang_attr(const char *name, const char *value)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), HANG_DIR "/%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, strlen(value)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return dgmm_write_file(path, value);
 }
 
 /*
@@ -439,6 +433,8 @@ TEST_F(submit, hung_job_times_out)
 		EXPECT_EQ(1, syncobj_status(self->fd[i], next));
 		map = dgmm_gem_mmap(self->fd[i], a, 64 * 1024);
 		ASSERT_NE(MAP_FAILED, map);
+		/* The stopped job wrote nothing; the next one did its work. */
+		EXPECT_EQ(4096, first_not(map, 4096, 0));
 		EXPECT_EQ(4096, first_not(map + 4096, 4096, 0x22));
 		munmap(map, 64 * 1024);
 		dgmm_gem_close(self->fd[i], a);

@@ -17,26 +17,12 @@
 
 #define DRIVER_DIR "/sys/bus/pci/drivers/dgmm"
 
-/* Writes @value to the file at @path; returns 0 or -errno. */
-static int write_file(const char *path, const char *value)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, strlen(value)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int write_sysfs(const char *file, const char *value)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), DRIVER_DIR "/%s", file);
-	return write_file(path, value);
+	return dgmm_write_file(path, value);
 }
 
 static bool is_bound(const char *pci)
@@ -52,7 +38,7 @@ static int set_engine_mbps(unsigned int mbps)
 	char v[16];
 
 	snprintf(v, sizeof(v), "%u", mbps);
-	return write_file("/sys/module/dgmm/parameters/engine_mbps", v);
+	return dgmm_write_file("/sys/module/dgmm/parameters/engine_mbps", v);
 }
 
 FIXTURE(unbind) {

@@ -74,21 +74,6 @@ TEST_F(unpriv, privileged_interfaces_refused)
 	EXPECT_EQ(-1, open("/sys/kernel/debug/dri", O_RDONLY | O_DIRECTORY));
 }
 
-/* Fills all free memory of @domain with 0xff, then exits (as nobody). */
-static void fill_and_exit(int fd, __u32 domain, __u64 size)
-{
-	__u32 handle = 0;
-	void *map;
-
-	if (dgmm_gem_create(fd, size, domain, domain, DRM_DGMM_GEM_CPU_ACCESS, &handle))
-		_exit(2);
-	map = dgmm_gem_mmap(fd, handle, size);
-	if (map == MAP_FAILED)
-		_exit(3);
-	memset(map, 0xff, size);
-	_exit(0);
-}
-
 /*
  * One unprivileged process fills the free CPU-visible VRAM, and then GTT,
  * and exits; another gets BOs there that must read as zero.
@@ -108,7 +93,8 @@ TEST_F(unpriv, reuse_reads_zero)
 			pid_t pid;
 
 			ASSERT_NE(NULL, r);
-			size = r->regions[region].cpu_visible_size - r->regions[region].cpu_visible_used;
+			size = r->regions[region].cpu_visible_size -
+			       r->regions[region].cpu_visible_used;
 			size = (size / 2) & ~4095ull;
 			free(r);
 			ASSERT_GT(size, 0);
@@ -122,7 +108,7 @@ TEST_F(unpriv, reuse_reads_zero)
 				n = dgmm_open_devices(own, NULL, DGMM_MAX_DEVICES);
 				if (n <= i)
 					_exit(1);
-				fill_and_exit(own[i], domains[d], 2 * size);
+				dgmm_fill_and_exit(own[i], domains[d], 2 * size);
 			}
 			ASSERT_EQ(pid, waitpid(pid, &status, 0));
 			ASSERT_TRUE(WIFEXITED(status));

@@ -166,6 +166,73 @@ static inline int dgmm_gem_wait(int fd, __u32 handle, __s64 timeout_ns)
 	return dgmm_ioctl(fd, DRM_IOCTL_DGMM_GEM_WAIT, &w) ? -errno : 0;
 }
 
+/* The word a test writes at index @word for @seed. */
+static inline __u32 dgmm_pattern(__u32 seed, size_t word)
+{
+	return seed ^ (__u32)(word * 2654435761u);
+}
+
+/* The first word of @map (@words long) that is not dgmm_pattern(@seed), or @words. */
+static inline size_t dgmm_first_bad_word(const __u32 *map, size_t words, __u32 seed)
+{
+	size_t w;
+
+	for (w = 0; w < words; w++)
+		if (__atomic_load_n(&map[w], __ATOMIC_RELAXED) != dgmm_pattern(seed, w))
+			break;
+	return w;
+}
+
+/*
+ * Reads @size bytes at @addr of this process through /proc/self/mem, as a
+ * debugger would (vm_ops.access for a BO mapping), into a malloc'ed buffer.
+ */
+static inline void *dgmm_proc_mem_read(const void *addr, size_t size)
+{
+	void *copy = malloc(size);
+	int mem = open("/proc/self/mem", O_RDONLY);
+
+	if (!copy || mem < 0 || pread(mem, copy, size, (off_t)(uintptr_t)addr) != (ssize_t)size) {
+		free(copy);
+		copy = NULL;
+	}
+	if (mem >= 0)
+		close(mem);
+	return copy;
+}
+
+/*
+ * For a child process: fills a new BO of @size bytes in @domain with 0xff
+ * through its mapping, then exits (status 0, or 1 and 2 for the create and
+ * the mmap failing), leaving the memory to whoever gets it next.
+ */
+static inline void dgmm_fill_and_exit(int fd, __u32 domain, __u64 size)
+{
+	__u32 handle = 0;
+	void *map;
+
+	if (dgmm_gem_create(fd, size, domain, domain, DRM_DGMM_GEM_CPU_ACCESS, &handle))
+		_exit(1);
+	map = dgmm_gem_mmap(fd, handle, size);
+	if (map == MAP_FAILED)
+		_exit(2);
+	memset(map, 0xff, size);
+	_exit(0);
+}
+
+/* Writes @value to the file at @path; 0 or -errno. */
+static inline int dgmm_write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 #define DGMM_ENGINE_MBPS "/sys/module/dgmm/parameters/engine_mbps"
 
 /*

@@ -384,8 +384,10 @@ struct drm_dgmm_sync {
  * page-aligned, outside its BO, or overlapping its copy's source, a BO
  * allowed only in SYSTEM, a binary in-sync with no fence; -ENOENT for a bad
  * BO or syncobj handle; -EFAULT for a bad pointer; -ENOMEM or -ENOSPC when
- * the BOs cannot all be made reachable; -ERESTARTSYS on a signal; -ENODEV
- * once the device is unplugged.
+ * the BOs cannot all be made reachable; -EINTR or -ERESTARTSYS on a signal;
+ * -ENODEV once the device is unplugged. A job whose foreign in-sync (a
+ * fence of another device or driver) has not signalled within the job
+ * timeout does nothing, and its fence signals -ETIMEDOUT.
  */
 struct drm_dgmm_submit {
 	/** @ops: pointer to an array of &struct drm_dgmm_job_op. */

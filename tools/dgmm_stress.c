@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * dgmm-stress: a seeded, reproducible stress of one dgmm device.
+ *
+ *   dgmm-stress [--seed N] [--seconds S] [--procs P] [--threads T]
+ *               [--device I] [--oversubscribe X] [--fault-inject]
+ *
+ * P worker processes, each with its own DRM file shared by T threads, each
+ * thread with its own BOs and random stream (from the seed), keep a working
+ * set of X times the device's VRAM between them and do, at random: create
+ * BOs (any domains,
+ * with or without CPU access), write pages through the CPU, fill and copy
+ * page ranges with device jobs, migrate, wait, verify and close. Every
+ * byte a worker checks is compared with its model of the BO (one byte
+ * value per page). The parent kills a worker now and then (SIGKILL, jobs in
+ * flight) and starts another in its place. At the end every worker closes
+ * everything and the device's VRAM and GTT use must return to where it was.
+ *
+ * With --fault-inject, the workers' own allocations in the kernel fail at
+ * random (failslab and fail_page_alloc, limited to tasks that set
+ * /proc/self/make-it-fail): ioctls must then fail cleanly (-ENOMEM,
+ * -ENOSPC, -EINTR, -EAGAIN) and no content may be lost.
+ *
+ * The output is TAP, with the counts on comment lines; the exit status is
+ * 0 only if nothing was lost and every error was one of the expected kind.
+ */
+
+#include <dirent.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../selftests/uapi/dgmm_util.h"
+
+#define PAGE 4096ull
+#define MAX_BOS 64
+#define MAX_PROCS 16
+#define MAX_THREADS 8
+
+/* xorshift64*: small, and the same everywhere for a given seed. */
+static __thread __u64 rng_state;
+
+static __u64 rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ull;
+}
+
+static __u64 below(__u64 n)
+{
+	return n ? rnd() % n : 0;
+}
+
+/*
+ * Losses and unexpected errors, shared with the parent as they happen: a
+ * worker that is killed later never reports its counts.
+ */
+struct shared {
+	__u64 lost_bytes;
+	__u64 err_other;
+};
+
+static struct shared *shared;
+
+/* Counters a worker hands back to the parent through a pipe when it ends. */
+struct counts {
+	__u64 ops, creates, writes, fills, copies, migrates, waits, closes;
+	__u64 bytes_verified, lost_bytes;
+	__u64 err_nomem, err_nospc, err_busy, err_intr, err_other;
+	int first_other_err;
+};
+
+struct bo {
+	__u32 handle;
+	__u64 size;		/* bytes */
+	__u32 domains;
+	__u8 *map;
+	__u8 *model;		/* one value per page */
+};
+
+struct worker {
+	int fd;
+	struct bo bos[MAX_BOS];
+	int n;
+	__u64 budget, used;
+	struct counts c;
+};
+
+/* /proc/self/make-it-fail of a worker under fault injection, or -1. */
+static __thread int make_it_fail = -1;
+
+/*
+ * Fault injection covers the worker's ioctls only: its CPU accesses to
+ * mappings (whose faults may move BOs) run without it, so that a failed
+ * allocation shows up as an ioctl's error and never as a signal.
+ */
+static void faults_on(bool on)
+{
+	if (make_it_fail >= 0 && pwrite(make_it_fail, on ? "1" : "0", 1, 0) != 1)
+		printf("# could not %s fault injection\n", on ? "start" : "stop");
+}
+
+static void count_err(struct counts *c, int err)
+{
+	switch (err) {
+	case -ENOMEM:
+		c->err_nomem++;
+		break;
+	case -ENOSPC:
+		c->err_nospc++;
+		break;
+	case -EBUSY:
+		c->err_busy++;
+		break;
+	case -EINTR:
+	case -EAGAIN:
+	case -ERESTART:
+		c->err_intr++;
+		break;
+	default:
+		if (!c->err_other)
+			c->first_other_err = err;
+		c->err_other++;
+		__atomic_add_fetch(&shared->err_other, 1, __ATOMIC_RELAXED);
+		break;
+	}
+}
+
+static int submit(int fd, struct drm_dgmm_job_op *op)
+{
+	struct drm_dgmm_submit s = { .ops = (__u64)(uintptr_t)op, .num_ops = 1 };
+	int err;
+
+	faults_on(true);
+	err = dgmm_ioctl(fd, DRM_IOCTL_DGMM_SUBMIT, &s) ? -errno : 0;
+	faults_on(false);
+	return err;
+}
+
+/* Checks every byte of @b against its model; the BO must be idle. */
+static void verify(struct worker *w, struct bo *b)
+{
+	for (__u64 p = 0; p < b->size / PAGE; p++) {
+		const __u8 *page = b->map + p * PAGE;
+
+		for (__u64 i = 0; i < PAGE; i++) {
+			if (page[i] != b->model[p]) {
+				if (!w->c.lost_bytes)
+					printf("# lost: BO %u page %llu byte %llu: %#x, not %#x\n",
+					       b->handle, (unsigned long long)p,
+					       (unsigned long long)i, page[i], b->model[p]);
+				w->c.lost_bytes++;
+				__atomic_add_fetch(&shared->lost_bytes, 1, __ATOMIC_RELAXED);
+			}
+		}
+	}
+	w->c.bytes_verified += b->size;
+}
+
+static int wait_idle(struct worker *w, struct bo *b)
+{
+	int err;
+
+	faults_on(true);
+	err = dgmm_gem_wait(w->fd, b->handle, -1);
+	faults_on(false);
+
+	w->c.waits++;
+	if (err)
+		count_err(&w->c, err);
+	return err;
+}
+
+static void op_create(struct worker *w)
+{
+	static const __u32 allowed[] = {
+		DRM_DGMM_DOMAIN_VRAM, DRM_DGMM_DOMAIN_GTT,
+		DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT,
+		DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT | DRM_DGMM_DOMAIN_SYSTEM,
+		DRM_DGMM_DOMAIN_GTT | DRM_DGMM_DOMAIN_SYSTEM,
+	};
+	struct bo *b = &w->bos[w->n];
+	__u32 flags = below(2) ? DRM_DGMM_GEM_CPU_ACCESS : 0;
+	__u32 domains = allowed[below(ARRAY_SIZE(allowed))];
+	__u32 preferred = domains & DRM_DGMM_DOMAIN_VRAM ? DRM_DGMM_DOMAIN_VRAM : domains;
+	int err;
+
+	if (w->n == MAX_BOS)
+		return;
+	b->size = (1 + below(below(2) ? 1024 : 32)) * PAGE;
+	if (w->used + b->size > w->budget)
+		return;
+	faults_on(true);
+	err = dgmm_gem_create(w->fd, b->size, preferred, domains, flags, &b->handle);
+	faults_on(false);
+	if (err) {
+		count_err(&w->c, err);
+		return;
+	}
+	b->map = dgmm_gem_mmap(w->fd, b->handle, b->size);
+	b->model = calloc(b->size / PAGE, 1);
+	if (b->map == MAP_FAILED || !b->model) {
+		count_err(&w->c, b->map == MAP_FAILED ? -errno : -ENOMEM);
+		if (b->map != MAP_FAILED)
+			munmap(b->map, b->size);
+		free(b->model);
+		dgmm_gem_close(w->fd, b->handle);
+		return;
+	}
+	b->domains = domains;
+	w->used += b->size;
+	w->n++;
+	w->c.creates++;
+}
+
+static void op_close(struct worker *w, int i)
+{
+	struct bo *b = &w->bos[i];
+
+	if (!wait_idle(w, b))
+		verify(w, b);
+	munmap(b->map, b->size);
+	free(b->model);
+	dgmm_gem_close(w->fd, b->handle);
+	w->used -= b->size;
+	w->bos[i] = w->bos[--w->n];
+	w->c.closes++;
+}
+
+/* A random page range of @b: first page and count. */
+static void range(struct bo *b, __u64 *first, __u64 *count)
+{
+	__u64 pages = b->size / PAGE;
+
+	*first = below(pages);
+	*count = 1 + below(pages - *first);
+}
+
+static void op_write(struct worker *w, struct bo *b)
+{
+	__u64 first, count;
+	__u8 v = 1 + below(255);
+
+	if (wait_idle(w, b))
+		return;
+	range(b, &first, &count);
+	memset(b->map + first * PAGE, v, count * PAGE);
+	memset(b->model + first, v, count);
+	w->c.writes++;
+}
+
+static void op_fill(struct worker *w, struct bo *b)
+{
+	struct drm_dgmm_job_op op = { .op = DRM_DGMM_OP_FILL, .dst_handle = b->handle };
+	__u64 first, count;
+	__u8 v = 1 + below(255);
+	int err;
+
+	if (!(b->domains & (DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT)))
+		return;
+	range(b, &first, &count);
+	op.dst_offset = first * PAGE;
+	op.size = count * PAGE;
+	op.value = v;
+	err = submit(w->fd, &op);
+	if (err) {
+		count_err(&w->c, err);
+		return;
+	}
+	memset(b->model + first, v, count);
+	w->c.fills++;
+}
+
+static void op_copy(struct worker *w, struct bo *dst, struct bo *src)
+{
+	struct drm_dgmm_job_op op = { .op = DRM_DGMM_OP_COPY, .dst_handle = dst->handle,
+				      .src_handle = src->handle };
+	__u64 pages, s, d;
+	__u32 device = DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT;
+	int err;
+
+	if (dst == src || !(dst->domains & device) || !(src->domains & device))
+		return;
+	pages = 1 + below((dst->size < src->size ? dst->size : src->size) / PAGE);
+	s = below(src->size / PAGE - pages + 1);
+	d = below(dst->size / PAGE - pages + 1);
+	op.src_offset = s * PAGE;
+	op.dst_offset = d * PAGE;
+	op.size = pages * PAGE;
+	err = submit(w->fd, &op);
+	if (err) {
+		count_err(&w->c, err);
+		return;
+	}
+	memmove(dst->model + d, src->model + s, pages);
+	w->c.copies++;
+}
+
+static void op_migrate(struct worker *w, struct bo *b)
+{
+	__u32 options[3], n = 0;
+	int err;
+
+	for (__u32 d = 1; d <= DRM_DGMM_DOMAIN_VRAM; d <<= 1)
+		if (b->domains & d)
+			options[n++] = d;
+	faults_on(true);
+	err = dgmm_gem_migrate(w->fd, b->handle, options[below(n)]);
+	faults_on(false);
+	if (err) {
+		count_err(&w->c, err);
+		return;
+	}
+	w->c.migrates++;
+}
+
+static void op_verify(struct worker *w, struct bo *b)
+{
+	if (!wait_idle(w, b))
+		verify(w, b);
+}
+
+static void worker_step(struct worker *w)
+{
+	unsigned int r = below(100);
+	struct bo *b;
+
+	w->c.ops++;
+	if (!w->n || r < 15) {
+		op_create(w);
+		return;
+	}
+	b = &w->bos[below(w->n)];
+	if (r < 35)
+		op_write(w, b);
+	else if (r < 55)
+		op_fill(w, b);
+	else if (r < 70)
+		op_copy(w, b, &w->bos[below(w->n)]);
+	else if (r < 82)
+		op_migrate(w, b);
+	else if (r < 92)
+		op_verify(w, b);
+	else
+		op_close(w, b - w->bos);
+}
+
+static int open_device(int index)
+{
+	int fds[DGMM_MAX_DEVICES], n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
+	int fd = -1;
+
+	for (int i = 0; i < n; i++) {
+		if (i == index)
+			fd = fds[i];
+		else
+			close(fds[i]);
+	}
+	return fd;
+}
+
+static void write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, value, strlen(value)) < 0)
+		printf("# could not write %s to %s: %s\n", value, path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* One thread of a worker: its own BOs, the worker's DRM file. */
+struct thread {
+	pthread_t id;
+	int fd;
+	__u64 seed, budget;
+	time_t deadline;
+	bool faults, failed;
+	struct counts c;
+};
+
+/* Runs until the deadline, then closes everything. */
+static void *thread_main(void *arg)
+{
+	struct thread *t = arg;
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		t->failed = true;
+		return NULL;
+	}
+	w->fd = t->fd;
+	w->budget = t->budget;
+	rng_state = t->seed * 0x9e3779b97f4a7c15ull + 1;
+	if (t->faults) {
+		make_it_fail = open("/proc/thread-self/make-it-fail", O_WRONLY);
+		if (make_it_fail < 0)
+			t->failed = true;
+	}
+	while (!t->failed && time(NULL) < t->deadline)
+		worker_step(w);
+	/* The end is checked without faults: nothing may have been lost. */
+	if (make_it_fail >= 0)
+		close(make_it_fail);
+	make_it_fail = -1;
+	while (w->n)
+		op_close(w, w->n - 1);
+	t->c = w->c;
+	free(w);
+	return NULL;
+}
+
+static void add_counts(struct counts *sum, const struct counts *c);
+
+/*
+ * A worker process: @threads threads on one DRM file (one scheduler
+ * entity, concurrent submits), each with its share of @budget. Reports the
+ * sum of their counts through @out.
+ */
+static void worker_main(int device, __u64 seed, __u64 budget, unsigned int threads,
+			time_t deadline, int out, bool faults)
+{
+	struct thread t[MAX_THREADS] = { 0 };
+	struct counts sum = { 0 };
+	int fd = open_device(device);
+
+	if (fd < 0)
+		_exit(3);
+	for (unsigned int i = 0; i < threads; i++) {
+		t[i] = (struct thread){ .fd = fd, .seed = seed * MAX_THREADS + i,
+					.budget = budget / threads, .deadline = deadline,
+					.faults = faults };
+		if (pthread_create(&t[i].id, NULL, thread_main, &t[i]))
+			_exit(5);
+	}
+	for (unsigned int i = 0; i < threads; i++) {
+		pthread_join(t[i].id, NULL);
+		if (t[i].failed)
+			_exit(6);
+		add_counts(&sum, &t[i].c);
+	}
+	close(fd);
+	if (write(out, &sum, sizeof(sum)) != sizeof(sum))
+		_exit(4);
+	_exit(0);
+}
+
+static void add_counts(struct counts *sum, const struct counts *c)
+{
+	__u64 *s = (__u64 *)sum;
+	const __u64 *a = (const __u64 *)c;
+
+	for (size_t i = 0; i < offsetof(struct counts, first_other_err) / sizeof(__u64); i++)
+		s[i] += a[i];
+	if (!sum->first_other_err)
+		sum->first_other_err = c->first_other_err;
+}
+
+static __u64 region_used(int fd, __u32 region)
+{
+	struct drm_dgmm_query_regions *r = dgmm_query_regions(fd);
+	__u64 used = r ? r->regions[region].used : ~0ull;
+
+	free(r);
+	return used;
+}
+
+static const char *const fault_dirs[] = {
+	"/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc",
+};
+
+#define FAULT_TIMES 100000000
+
+/*
+ * Turns failslab and fail_page_alloc on (2% of the allocations of tasks
+ * that set make-it-fail, sleeping ones included, user pages excluded) or
+ * off. Returns how many faults they injected since they were turned on
+ * (from what is left of "times"), or -1 without fault injection.
+ */
+/*
+ * failslab with cache-filter fails only the slab caches marked for it: all
+ * but the buddy allocator's. gpu_buddy's split_block() failing (6.12) leads
+ * its error path to free a block still in its free tree, and the next
+ * allocation oopses (seen with this stress: NULL pointer dereference in
+ * mark_free() from split_block()). A cache can be marked only if it is not
+ * merged with another: the check kernel boots with slab_nomerge.
+ */
+static int mark_caches(bool on)
+{
+	DIR *dir = opendir("/sys/kernel/slab");
+	char path[300];
+	struct dirent *d;
+	int marked = 0;
+
+	while (dir && (d = readdir(dir))) {
+		int fd;
+
+		/* Nor kmemleak's own: it would stop tracking, and hide leaks. */
+		if (d->d_name[0] == '.' || strstr(d->d_name, "buddy") ||
+		    strstr(d->d_name, "kmemleak"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/failslab", d->d_name);
+		fd = open(path, O_WRONLY);
+		if (fd < 0)
+			continue;
+		/* A merged cache refuses: it stays out. */
+		if (write(fd, on ? "1" : "0", 1) == 1)
+			marked++;
+		close(fd);
+	}
+	if (dir)
+		closedir(dir);
+	return marked;
+}
+
+static int marked_caches;
+
+static long long faults_setup(bool on)
+{
+	/*
+	 * fail_page_alloc fails only orders of 1 and up: the buddy allocator's
+	 * slab takes order-0 pages (see mark_caches()).
+	 */
+	static const char *const attrs[][2] = {
+		{ "task-filter", "Y" }, { "verbose", "0" }, { "interval", "1" },
+		{ "ignore-gfp-wait", "N" }, { "ignore-gfp-highmem", "Y" },
+		{ "cache-filter", "Y" }, { "min-order", "1" },
+	};
+	long long injected = 0;
+	char path[128], times[32];
+
+	for (size_t i = 0; i < ARRAY_SIZE(fault_dirs); i++) {
+		long long left = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/probability", fault_dirs[i]);
+		if (access(path, W_OK))
+			return -1;
+		if (on) {
+			for (size_t a = 0; a < ARRAY_SIZE(attrs); a++) {
+				snprintf(path, sizeof(path), "%s/%s", fault_dirs[i], attrs[a][0]);
+				if (!access(path, F_OK))
+					write_file(path, attrs[a][1]);
+			}
+			snprintf(path, sizeof(path), "%s/times", fault_dirs[i]);
+			snprintf(times, sizeof(times), "%d", FAULT_TIMES);
+			write_file(path, times);
+		} else {
+			snprintf(path, sizeof(path), "%s/times", fault_dirs[i]);
+			f = fopen(path, "r");
+			if (f && fscanf(f, "%lld", &left) == 1)
+				injected += FAULT_TIMES - left;
+			if (f)
+				fclose(f);
+		}
+		snprintf(path, sizeof(path), "%s/probability", fault_dirs[i]);
+		write_file(path, on ? "2" : "0");
+	}
+	marked_caches = mark_caches(on);
+	return injected;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "procs", required_argument, NULL, 'p' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "oversubscribe", required_argument, NULL, 'x' },
+		{ "fault-inject", no_argument, NULL, 'f' },
+		{ 0 }
+	};
+	__u64 seed = time(NULL), vram, gtt, vram0, gtt0, budget;
+	int seconds = 20, procs = 4, threads = 2, device = 0, x = 3, opt, fd;
+	int pipes[MAX_PROCS][2];
+	pid_t pids[MAX_PROCS];
+	struct counts sum = { 0 };
+	struct drm_dgmm_query_regions *r;
+	bool faults = false, ok = true;
+	long long injected = 0;
+	unsigned int kills = 0, restarts = 0, next = 0;
+	time_t deadline;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 't':
+			seconds = atoi(optarg);
+			break;
+		case 'p':
+			procs = atoi(optarg);
+			break;
+		case 'd':
+			device = atoi(optarg);
+			break;
+		case 'T':
+			threads = atoi(optarg);
+			break;
+		case 'x':
+			x = atoi(optarg);
+			break;
+		case 'f':
+			faults = true;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (procs < 1 || procs > MAX_PROCS || threads < 1 || threads > MAX_THREADS ||
+	    seconds < 1 || x < 1)
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		return 1;
+	printf("TAP version 13\n1..3\n");
+	printf("# dgmm-stress --seed %llu --seconds %d --procs %d --threads %d --device %d",
+	       (unsigned long long)seed, seconds, procs, threads, device);
+	printf(" --oversubscribe %d%s\n", x, faults ? " --fault-inject" : "");
+
+	fd = open_device(device);
+	r = fd < 0 ? NULL : dgmm_query_regions(fd);
+	if (!r) {
+		printf("not ok 1 open device %d\n", device);
+		return 1;
+	}
+	vram0 = r->regions[DRM_DGMM_REGION_VRAM].used;
+	gtt0 = r->regions[DRM_DGMM_REGION_GTT].used;
+	budget = x * r->regions[DRM_DGMM_REGION_VRAM].size / procs;
+	free(r);
+	if (faults && faults_setup(true) < 0) {
+		printf("not ok 1 # SKIP no fault injection in debugfs\n");
+		return 4;
+	}
+	if (faults)
+		printf("# slab caches failslab may fail: %d\n", marked_caches);
+
+	rng_state = seed;
+	deadline = time(NULL) + seconds;
+	for (int i = 0; i < procs; i++) {
+		if (pipe(pipes[i]))
+			return 1;
+		pids[i] = fork();
+		if (!pids[i])
+			worker_main(device, seed + next, budget, threads, deadline, pipes[i][1],
+				    faults);
+		next++;
+	}
+	/* Now and then one worker is killed, jobs in flight, and replaced. */
+	while (time(NULL) + 2 < deadline) {
+		int i = below(procs);
+
+		usleep(500000 + below(1500000));
+		if (time(NULL) + 2 >= deadline || below(3))
+			continue;
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+		close(pipes[i][0]);
+		close(pipes[i][1]);
+		kills++;
+		if (pipe(pipes[i]))
+			return 1;
+		pids[i] = fork();
+		if (!pids[i])
+			worker_main(device, seed + next, budget, threads, deadline, pipes[i][1],
+				    faults);
+		next++;
+		restarts++;
+	}
+	for (int i = 0; i < procs; i++) {
+		struct counts c;
+		int status;
+
+		waitpid(pids[i], &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) ||
+		    read(pipes[i][0], &c, sizeof(c)) != sizeof(c)) {
+			printf("# worker %d did not finish cleanly (status %#x)\n", i, status);
+			ok = false;
+			continue;
+		}
+		add_counts(&sum, &c);
+	}
+	injected = faults ? faults_setup(false) : 0;
+
+	printf("# operations %llu: creates %llu, CPU writes %llu, fills %llu, copies %llu,",
+	       (unsigned long long)sum.ops, (unsigned long long)sum.creates,
+	       (unsigned long long)sum.writes, (unsigned long long)sum.fills,
+	       (unsigned long long)sum.copies);
+	printf(" migrations %llu, waits %llu, closes %llu\n", (unsigned long long)sum.migrates,
+	       (unsigned long long)sum.waits, (unsigned long long)sum.closes);
+	printf("# workers killed %u, restarted %u\n", kills, restarts);
+	printf("# bytes verified %llu, lost %llu\n", (unsigned long long)sum.bytes_verified,
+	       (unsigned long long)sum.lost_bytes);
+	printf("# errors: ENOMEM %llu, ENOSPC %llu, EBUSY %llu, interrupted %llu, other %llu",
+	       (unsigned long long)sum.err_nomem, (unsigned long long)sum.err_nospc,
+	       (unsigned long long)sum.err_busy, (unsigned long long)sum.err_intr,
+	       (unsigned long long)sum.err_other);
+	if (sum.err_other)
+		printf(" (first: %d)", sum.first_other_err);
+	printf("\n");
+	if (faults)
+		printf("# faults injected (failslab, fail_page_alloc): %lld\n", injected);
+
+	/* What killed workers found counts too; and the run must have done its work. */
+	sum.lost_bytes = shared->lost_bytes;
+	sum.err_other = shared->err_other;
+	ok = ok && sum.bytes_verified && sum.fills && sum.copies && sum.migrates;
+	if (faults && (injected <= 0 || !marked_caches)) {
+		printf("# fault injection did not take effect\n");
+		ok = false;
+	}
+	printf("%s 1 every worker finished and verified its BOs (%llu bytes)\n",
+	       ok ? "ok" : "not ok", (unsigned long long)sum.bytes_verified);
+	printf("%s 2 no byte lost, no unexpected error (killed workers included)\n",
+	       !sum.lost_bytes && !sum.err_other ? "ok" : "not ok");
+
+	/* Killed workers' BOs go once their jobs are done. */
+	for (int t = 0; t < 300; t++) {
+		vram = region_used(fd, DRM_DGMM_REGION_VRAM);
+		gtt = region_used(fd, DRM_DGMM_REGION_GTT);
+		if (vram <= vram0 && gtt <= gtt0)
+			break;
+		usleep(100000);
+	}
+	printf("%s 3 VRAM and GTT use back where they were (VRAM %llu/%llu, GTT %llu/%llu bytes)\n",
+	       vram <= vram0 && gtt <= gtt0 ? "ok" : "not ok", (unsigned long long)vram,
+	       (unsigned long long)vram0, (unsigned long long)gtt, (unsigned long long)gtt0);
+	close(fd);
+	return ok && !sum.lost_bytes && !sum.err_other && vram <= vram0 && gtt <= gtt0 ? 0 : 1;
+}
