@@ -462,15 +462,6 @@ static void add_counts(struct counts *sum, const struct counts *c)
 		sum->first_other_err = c->first_other_err;
 }
 
-static __u64 region_used(int fd, __u32 region)
-{
-	struct drm_dgmm_query_regions *r = dgmm_query_regions(fd);
-	__u64 used = r ? r->regions[region].used : ~0ull;
-
-	free(r);
-	return used;
-}
-
 static const char *const fault_dirs[] = {
 	"/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc",
 };
@@ -727,8 +718,8 @@ int main(int argc, char **argv)
 
 	/* Killed workers' BOs go once their jobs are done. */
 	for (int t = 0; t < 300; t++) {
-		vram = region_used(fd, DRM_DGMM_REGION_VRAM);
-		gtt = region_used(fd, DRM_DGMM_REGION_GTT);
+		vram = dgmm_region_used(fd, DRM_DGMM_REGION_VRAM);
+		gtt = dgmm_region_used(fd, DRM_DGMM_REGION_GTT);
 		if (vram <= vram0 && gtt <= gtt0)
 			break;
 		usleep(100000);

@@ -23,21 +23,9 @@
 #define pattern dgmm_pattern
 #define first_bad_word dgmm_first_bad_word
 
-static struct drm_dgmm_region_info region(int fd, __u32 which)
-{
-	struct drm_dgmm_query_regions *r = dgmm_query_regions(fd);
-	struct drm_dgmm_region_info info = { 0 };
-
-	if (r) {
-		info = r->regions[which];
-		free(r);
-	}
-	return info;
-}
-
 static __u64 free_bytes(int fd, __u32 which)
 {
-	struct drm_dgmm_region_info r = region(fd, which);
+	struct drm_dgmm_region_info r = dgmm_region(fd, which);
 
 	return r.size - r.used;
 }
@@ -71,7 +59,7 @@ FIXTURE_TEARDOWN(pressure)
 TEST_F(pressure, evict_bo_bigger_than_gtt)
 {
 	for (int i = 0; i < self->n; i++) {
-		struct drm_dgmm_region_info gtt = region(self->fd[i], DRM_DGMM_REGION_GTT);
+		struct drm_dgmm_region_info gtt = dgmm_region(self->fd[i], DRM_DGMM_REGION_GTT);
 		__u64 vram_free = free_bytes(self->fd[i], DRM_DGMM_REGION_VRAM);
 		__u64 big = gtt.size + MiB;
 		struct drm_dgmm_gem_info info;

@@ -96,15 +96,6 @@ static size_t first_not(const __u8 *map, size_t size, __u8 value)
 	return b;
 }
 
-static __u64 used(int fd, __u32 region)
-{
-	struct drm_dgmm_query_regions *r = dgmm_query_regions(fd);
-	__u64 u = r ? r->regions[region].used : ~0ull;
-
-	free(r);
-	return u;
-}
-
 FIXTURE(submit) {
 	int fd[DGMM_MAX_DEVICES];
 	int n;
@@ -445,7 +436,8 @@ TEST_F(submit, hung_job_times_out)
 static bool usage_returns(int fd, __u64 vram, __u64 gtt)
 {
 	for (int t = 0; t < 200; t++) {
-		if (used(fd, DRM_DGMM_REGION_VRAM) <= vram && used(fd, DRM_DGMM_REGION_GTT) <= gtt)
+		if (dgmm_region_used(fd, DRM_DGMM_REGION_VRAM) <= vram &&
+		    dgmm_region_used(fd, DRM_DGMM_REGION_GTT) <= gtt)
 			return true;
 		usleep(100 * 1000);
 	}
@@ -464,8 +456,8 @@ TEST_F(submit, busy_bos_are_freed_later)
 	ASSERT_EQ(0, dgmm_engine_mbps(2, &self->engine_mbps));
 	self->throttled = true;
 	for (int i = 0; i < self->n; i++) {
-		__u64 vram = used(self->fd[i], DRM_DGMM_REGION_VRAM);
-		__u64 gtt = used(self->fd[i], DRM_DGMM_REGION_GTT);
+		__u64 vram = dgmm_region_used(self->fd[i], DRM_DGMM_REGION_VRAM);
+		__u64 gtt = dgmm_region_used(self->fd[i], DRM_DGMM_REGION_GTT);
 		int own[DGMM_MAX_DEVICES], n, status;
 		struct drm_dgmm_job_op op;
 		__u32 a = 0, b = 0;

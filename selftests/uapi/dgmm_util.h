@@ -113,6 +113,29 @@ static inline struct drm_dgmm_query_regions *dgmm_query_regions(int fd)
 	return r;
 }
 
+/* One region of the device (all zero if the query fails). */
+static inline struct drm_dgmm_region_info dgmm_region(int fd, __u32 which)
+{
+	struct drm_dgmm_query_regions *r = dgmm_query_regions(fd);
+	struct drm_dgmm_region_info info = { 0 };
+
+	if (r) {
+		info = r->regions[which];
+		free(r);
+	}
+	return info;
+}
+
+/* Bytes in use in one region of the device (all ones if the query fails). */
+static inline __u64 dgmm_region_used(int fd, __u32 which)
+{
+	struct drm_dgmm_query_regions *r = dgmm_query_regions(fd);
+	__u64 used = r ? r->regions[which].used : ~0ull;
+
+	free(r);
+	return used;
+}
+
 /* DRM_IOCTL_DGMM_GEM_CREATE; returns 0 or -errno (and leaves *handle alone). */
 static inline int dgmm_gem_create(int fd, __u64 size, __u32 preferred, __u32 allowed,
 				  __u32 flags, __u32 *handle)
