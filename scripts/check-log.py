@@ -101,6 +101,27 @@ class Section:
         return []
 
 
+# A kernel record can land in the middle of a line the guest's userspace is
+# writing: "DGMM-BEGIN guest[    2.29] tsc: ...", then " load" on the next
+# line. Put the two halves of the guest's line back together.
+MID_RECORD = re.compile(r"^(.+?)(\[\s*\d+\.\d+\] .*)$")
+
+
+def mend(lines):
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i].rstrip("\r\n")
+        m = MID_RECORD.match(line)
+        nxt = lines[i + 1].rstrip("\r\n") if i + 1 < len(lines) else None
+        if m and not TIMESTAMP.match(line) and nxt is not None and not TIMESTAMP.match(nxt):
+            out += [m.group(2), m.group(1) + nxt]
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out
+
+
 def parse(lines):
     sections, current, done = [], None, False
     for raw in lines:
@@ -169,6 +190,7 @@ def judge_log(path, label, vm_exit, require_kmemleak):
     """Sections of one VM log, and the problems of the log as a whole."""
     with open(path, errors="replace") as f:
         lines = f.readlines()
+    lines = mend(lines)
     sections, done = parse(lines)
     problems = []
     where = f"{label} guest" if label else "guest"
