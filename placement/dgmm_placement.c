@@ -225,6 +225,32 @@ int dgmm_placement_for_device(struct dgmm_placement *p,
 EXPORT_SYMBOL_IF_KUNIT(dgmm_placement_for_device);
 
 /**
+ * dgmm_placement_for_device_preferred - where a device use brings a BO back
+ * @p: filled in
+ * @req: the BO's request, valid (it passed dgmm_placement_check())
+ * @lim: the device's domain sizes
+ *
+ * Only the preferred domains the device reaches (VRAM, GTT) that can hold
+ * the BO, with no flag: TTM tries them without evicting, then evicting.
+ * A BO sitting in an allowed but not preferred domain is validated with
+ * this to go back (see dgmm_bo_validate_for_device()).
+ *
+ * Return: the number of places, 0 if there is no such domain (then @p
+ * must not be used: an empty placement makes TTM drop the backing store).
+ */
+unsigned int dgmm_placement_for_device_preferred(struct dgmm_placement *p,
+						 const struct dgmm_placement_request *req,
+						 const struct dgmm_placement_limits *lim)
+{
+	u32 mask = req->preferred & req->allowed & (DGMM_DOMAIN_VRAM | DGMM_DOMAIN_GTT);
+	unsigned int n = add_places(p, 0, mask, 0, req, lim);
+
+	set_places(p, n);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_placement_for_device_preferred);
+
+/**
  * dgmm_placement_evict - where a BO goes when it is evicted
  * @p: filled in
  * @req: the BO's request

@@ -76,6 +76,9 @@ int dgmm_placement_for_domain(struct dgmm_placement *p,
 int dgmm_placement_for_device(struct dgmm_placement *p,
 			      const struct dgmm_placement_request *req,
 			      const struct dgmm_placement_limits *lim, const char **why);
+unsigned int dgmm_placement_for_device_preferred(struct dgmm_placement *p,
+						 const struct dgmm_placement_request *req,
+						 const struct dgmm_placement_limits *lim);
 void dgmm_placement_evict(struct dgmm_placement *p, const struct dgmm_placement_request *req,
 			  const struct dgmm_placement_limits *lim, u32 mem_type, bool in_window);
 u32 dgmm_placement_domain_of(u32 mem_type);

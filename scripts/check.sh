@@ -51,11 +51,13 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect kunit:dgmm_gtt_mgr \
 	--expect kunit:dgmm_bo \
 	--expect kunit:dgmm_engine \
+	--expect kunit:dgmm_evict \
 	--expect kselftest:dgmm_query_test \
 	--expect kselftest:dgmm_gem_test \
 	--expect kselftest:dgmm_submit_test \
 	--expect kselftest:dgmm_unbind_test \
 	--expect kselftest:dgmm_unpriv_test \
+	--expect kselftest:dgmm_trace_test \
 	--expect stress:dgmm-stress \
 	--expect stress:dgmm-stress-faults \
 	--expect guest:tiny-load \
@@ -70,6 +72,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect distro/kselftest:dgmm_submit_test \
 	--expect distro/kselftest:dgmm_unbind_test \
 	--expect distro/kselftest:dgmm_unpriv_test \
+	--expect distro/kselftest:dgmm_trace_test \
 	--expect distro/stress:dgmm-stress \
 	--expect distro/guest:tiny-load \
 	--expect distro/kselftest:dgmm_pressure_test@tiny \

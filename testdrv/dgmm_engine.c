@@ -77,6 +77,7 @@
 #include <kunit/visibility.h>
 #include <drm/drm_gem.h>
 
+#include "trace/dgmm_trace.h"
 #include "dgmm_engine.h"
 
 static unsigned int engine_mbps;
@@ -508,6 +509,8 @@ static void hw_run(struct dgmm_engine *e, struct dgmm_engine_job *job)
 	/* Once its fence signals, the scheduler may free the job at any time. */
 	atomic64_inc(&e->stats.jobs);
 	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), job->start)), &e->stats.busy_ns);
+	trace_dgmm_job_done(e->sched.dev, &job->base.s_fence->finished, job->user, job->num_ops,
+			    bytes, err);
 	if (err)
 		dma_fence_set_error(&job->hw->base, err);
 	dma_fence_signal(&job->hw->base);
@@ -537,6 +540,9 @@ static struct dma_fence *dgmm_engine_run_job(struct drm_sched_job *sched_job)
 	struct dgmm_engine *e = job->engine;
 	unsigned long flags;
 
+	/* Before the hardware has it: it may finish and free it at once. */
+	trace_dgmm_job_run(e->sched.dev, &job->base.s_fence->finished, job->user, job->num_ops,
+			   job_bytes(job), 0);
 	spin_lock_irqsave(&e->lock, flags);
 	dma_fence_init(&job->hw->base, &dgmm_hw_fence_ops, &job->hw->lock, e->hw_context,
 		       ++e->hw_seqno);
@@ -870,6 +876,8 @@ static struct dma_fence *job_push(struct dgmm_engine_job *job, struct mutex *loc
 	mutex_lock(lock);
 	drm_sched_job_arm(&job->base);
 	fence = dma_fence_get(&job->base.s_fence->finished);
+	/* Once pushed, the job may run and be freed at any time. */
+	trace_dgmm_job_queue(e->sched.dev, fence, job->user, job->num_ops, job_bytes(job), 0);
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(lock);
 	return fence;

@@ -12,11 +12,15 @@
  *    is armed;
  * 3. lock every BO with drm_exec (it backs off and retries on contention),
  *    move each where the device reaches it (the locks are under drm_exec's
- *    ww ticket, so eviction may wait for BOs others hold);
+ *    ww ticket, so eviction may wait for BOs others hold); while the
+ *    device's move budget lasts, a BO out of its preferred domain goes
+ *    back there, evicting less recently used BOs if it has to;
  * 4. describe each operation's memory, add the dependencies: the in-syncs,
  *    and implicit sync through each BO's reservation object;
  * 5. arm and push the job, add its fence to every BO (writer or reader),
- *    unlock, and publish the fence in the out-syncs.
+ *    move every BO to the tail of its LRU list (the last to be evicted),
+ *    unlock, charge the bytes moved to the budget, and publish the fence
+ *    in the out-syncs.
  */
 
 #include <linux/dma-fence-chain.h>
@@ -36,6 +40,11 @@
 
 /* How often a submit whose validation met a locked victim tries again. */
 #define SUBMIT_VALIDATE_TRIES 4
+
+static unsigned int move_budget_mbps;
+module_param(move_budget_mbps, uint, 0644);
+MODULE_PARM_DESC(move_budget_mbps,
+		 "MiB per second device jobs may move to bring BOs back to their preferred domain, as amdgpu's moverate (default 0: no limit)");
 
 #define SUBMIT_CHECK(drm, cond) ({						\
 	bool __failed = (cond);							\
@@ -358,11 +367,14 @@ int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct dgmm_device *ddev = to_dgmm_device(drm);
 	struct dgmm_file *dfile = file->driver_priv;
+	u32 budget_rate = READ_ONCE(move_budget_mbps);
 	struct submit s = { .drm = drm, .file = file };
+	struct ttm_operation_ctx ctx = { .interruptible = true };
 	struct dgmm_engine_job *job = NULL;
 	struct dma_fence *fence = NULL;
 	unsigned int i, tries;
 	const char *why = NULL;
+	s64 budget;
 	struct drm_exec exec;
 	int idx, err;
 
@@ -395,8 +407,10 @@ int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 					goto out_exec;
 			}
 		}
+		budget = dgmm_move_budget_left(&ddev->mm.budget, budget_rate, ktime_get());
 		for (i = 0; i < s.num_objs && !err; i++)
-			err = dgmm_bo_validate_for_device(gem_to_dgmm_bo(s.objs[i]), &why);
+			err = dgmm_bo_validate_for_device(gem_to_dgmm_bo(s.objs[i]), &ctx,
+							  (s64)ctx.bytes_moved < budget, &why);
 		if (!err)
 			break;
 		if (why)
@@ -427,12 +441,17 @@ int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 		fence = NULL;
 		goto out_exec;
 	}
-	for (i = 0; i < s.num_objs; i++)
+	for (i = 0; i < s.num_objs; i++) {
 		dma_resv_add_fence(s.objs[i]->resv, fence, s.written[i] ?
 				   DMA_RESV_USAGE_WRITE : DMA_RESV_USAGE_READ);
+		/* Just used: the last of its priority to be evicted. */
+		ttm_bo_move_to_lru_tail_unlocked(&gem_to_dgmm_bo(s.objs[i])->tbo);
+	}
 
 out_exec:
 	drm_exec_fini(&exec);
+	/* Whatever moved, for this job or a failed one, spent budget. */
+	dgmm_move_budget_charge(&ddev->mm.budget, budget_rate, ctx.bytes_moved);
 	if (fence) {
 		for (i = 0; i < s.num_out; i++) {
 			if (s.chains[i]) {

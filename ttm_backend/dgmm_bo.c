@@ -20,6 +20,8 @@
 #include <drm/drm_vma_manager.h>
 #include <drm/ttm/ttm_tt.h>
 
+#include "eviction/dgmm_evict.h"
+#include "trace/dgmm_trace.h"
 #include "dgmm_bo.h"
 #include "dgmm_mm.h"
 
@@ -27,6 +29,7 @@ static void dgmm_bo_destroy(struct ttm_buffer_object *tbo)
 {
 	struct dgmm_bo *bo = to_dgmm_bo(tbo);
 
+	trace_dgmm_bo_destroy(bo);
 	mutex_lock(&bo->mm->bo_lock);
 	list_del(&bo->link);
 	mutex_unlock(&bo->mm->bo_lock);
@@ -53,6 +56,7 @@ bool dgmm_bo_is_dgmm_bo(struct ttm_buffer_object *tbo)
  * dgmm_bo_lock_validate - lock a BO under a ww ticket and validate it
  * @bo: the BO, not reserved
  * @placement: where it has to be
+ * @reason: why it moves, if it does (DGMM_MOVE_FAULT, _MIGRATE, ...)
  * @ticket: initialised here; on success the caller ends it with
  *	    dgmm_bo_unlock_ticket()
  *
@@ -68,7 +72,7 @@ bool dgmm_bo_is_dgmm_bo(struct ttm_buffer_object *tbo)
  * held: -ENOMEM, -ENOSPC, -EBUSY (pinned elsewhere) or -ERESTARTSYS.
  */
 int dgmm_bo_lock_validate(struct dgmm_bo *bo, struct ttm_placement *placement,
-			  struct ww_acquire_ctx *ticket)
+			  enum dgmm_move_reason reason, struct ww_acquire_ctx *ticket)
 {
 	struct ttm_operation_ctx ctx = { .interruptible = true };
 	struct dma_resv *resv = bo->tbo.base.resv;
@@ -82,7 +86,9 @@ int dgmm_bo_lock_validate(struct dgmm_bo *bo, struct ttm_placement *placement,
 			ww_acquire_fini(ticket);
 			return err;
 		}
+		dgmm_bo_set_move_reason(bo, reason);
 		err = ttm_bo_validate(&bo->tbo, placement, &ctx);
+		dgmm_bo_set_move_reason(bo, DGMM_MOVE_NONE);
 		if (!err)
 			return 0;
 		/* TTM says -EINVAL for a pinned BO that would have to move. */
@@ -142,7 +148,7 @@ static vm_fault_t dgmm_bo_fault_reserve_notify(struct dgmm_bo *bo, struct vm_fau
 	req.flags |= DGMM_PLACE_CPU_ACCESS;
 	err = dgmm_placement_from_request(&p, &req, &bo->mm->limits, NULL);
 	if (!err)
-		err = dgmm_bo_lock_validate(bo, &p.placement, ticket);
+		err = dgmm_bo_lock_validate(bo, &p.placement, DGMM_MOVE_FAULT, ticket);
 	if (err == -EBUSY || err == -ERESTARTSYS || err == -EINTR)
 		return VM_FAULT_NOPAGE;
 	if (err)
@@ -230,8 +236,52 @@ static const struct drm_gem_object_funcs dgmm_gem_funcs = {
 	.vm_ops = &dgmm_bo_vm_ops,
 };
 
+static struct dgmm_bo *bo_create(struct dgmm_mm *mm,
+				 const struct dgmm_placement_request *req,
+				 enum ttm_bo_type type, const char **why)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct dgmm_bo *bo;
+	int err;
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+
+	err = dgmm_placement_from_request(&bo->placement, req, &mm->limits, why);
+	if (err) {
+		kfree(bo);
+		return ERR_PTR(err);
+	}
+	bo->mm = mm;
+	bo->id = atomic64_inc_return(&mm->next_bo_id);
+	bo->req = *req;
+	/* Read by TTM when it puts the BO on an LRU list. */
+	bo->tbo.priority = dgmm_evict_priority(type);
+	/* Nobody else can see the BO yet: its first placement is a validation. */
+	bo->move_reason = DGMM_MOVE_VALIDATE;
+	INIT_LIST_HEAD(&bo->link);
+	drm_gem_private_object_init(mm->drm, &bo->tbo.base, req->size);
+	bo->tbo.base.funcs = &dgmm_gem_funcs;
+
+	mutex_lock(&mm->bo_lock);
+	list_add_tail(&bo->link, &mm->bos);
+	mutex_unlock(&mm->bo_lock);
+
+	/* On failure TTM puts the BO, which calls dgmm_bo_destroy(). */
+	err = ttm_bo_init_reserved(&mm->ttm, &bo->tbo, type, &bo->placement.placement, 0,
+				   &ctx, NULL, NULL, dgmm_bo_destroy);
+	if (err)
+		return ERR_PTR(err);
+
+	dgmm_bo_set_move_reason(bo, DGMM_MOVE_NONE);
+	trace_dgmm_bo_create(bo);
+	ttm_bo_unreserve(&bo->tbo);
+	return bo;
+}
+
 /**
- * dgmm_bo_create - create a BO, placed and cleared
+ * dgmm_bo_create - create a BO for userspace, placed and cleared
  * @mm: the memory manager
  * @req: size (a multiple of PAGE_SIZE), domains and flags
  * @why: set to the failed condition when the request is rejected (may be NULL)
@@ -248,40 +298,27 @@ struct dgmm_bo *dgmm_bo_create(struct dgmm_mm *mm,
 			       const struct dgmm_placement_request *req,
 			       const char **why)
 {
-	struct ttm_operation_ctx ctx = { .interruptible = true };
-	struct dgmm_bo *bo;
-	int err;
-
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
-	if (!bo)
-		return ERR_PTR(-ENOMEM);
-
-	err = dgmm_placement_from_request(&bo->placement, req, &mm->limits, why);
-	if (err) {
-		kfree(bo);
-		return ERR_PTR(err);
-	}
-	bo->mm = mm;
-	bo->req = *req;
-	INIT_LIST_HEAD(&bo->link);
-	drm_gem_private_object_init(mm->drm, &bo->tbo.base, req->size);
-	bo->tbo.base.funcs = &dgmm_gem_funcs;
-
-	mutex_lock(&mm->bo_lock);
-	list_add_tail(&bo->link, &mm->bos);
-	mutex_unlock(&mm->bo_lock);
-
-	/* On failure TTM puts the BO, which calls dgmm_bo_destroy(). */
-	err = ttm_bo_init_reserved(&mm->ttm, &bo->tbo, ttm_bo_type_device,
-				   &bo->placement.placement, 0, &ctx, NULL, NULL,
-				   dgmm_bo_destroy);
-	if (err)
-		return ERR_PTR(err);
-
-	ttm_bo_unreserve(&bo->tbo);
-	return bo;
+	return bo_create(mm, req, ttm_bo_type_device, why);
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_create);
+
+/**
+ * dgmm_bo_create_kernel - create a BO the driver uses itself
+ * @mm: the memory manager
+ * @req: as for dgmm_bo_create()
+ *
+ * As dgmm_bo_create(), but the BO is a TTM kernel BO (no mmap offset) and
+ * is evicted only after every user BO of its region
+ * (DGMM_EVICT_PRIO_KERNEL).
+ *
+ * Return: as dgmm_bo_create().
+ */
+struct dgmm_bo *dgmm_bo_create_kernel(struct dgmm_mm *mm,
+				      const struct dgmm_placement_request *req)
+{
+	return bo_create(mm, req, ttm_bo_type_kernel, NULL);
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_create_kernel);
 
 /**
  * dgmm_bo_put - drop a GEM reference
@@ -315,40 +352,175 @@ int dgmm_bo_migrate(struct dgmm_bo *bo, u32 domain, const char **why)
 	if (err)
 		return err;
 
-	err = dgmm_bo_lock_validate(bo, &p.placement, &ticket);
+	err = dgmm_bo_lock_validate(bo, &p.placement, DGMM_MOVE_MIGRATE, &ticket);
 	if (!err)
 		dgmm_bo_unlock_ticket(bo, &ticket);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_migrate);
 
+static int validate(struct dgmm_bo *bo, struct ttm_placement *placement,
+		    struct ttm_operation_ctx *ctx)
+{
+	int err;
+
+	dgmm_bo_set_move_reason(bo, DGMM_MOVE_VALIDATE);
+	err = ttm_bo_validate(&bo->tbo, placement, ctx);
+	dgmm_bo_set_move_reason(bo, DGMM_MOVE_NONE);
+	if (err == -EINVAL && bo->tbo.pin_count)
+		err = -EBUSY;
+	return err;
+}
+
+/*
+ * Would ttm_bo_validate() leave the BO where it is? In its first pass
+ * (@evicting false) the places without TTM_PL_FLAG_FALLBACK count, in its
+ * second those without TTM_PL_FLAG_DESIRED. ttm_resource_compatible(),
+ * which says the same, is not exported in 6.12.
+ */
+static bool res_compatible(struct dgmm_bo *bo, const struct ttm_placement *placement,
+			   bool evicting)
+{
+	struct ttm_resource *res = bo->tbo.resource;
+	unsigned int i;
+
+	if (!res || (res->placement & TTM_PL_FLAG_TEMPORARY))
+		return false;
+	for (i = 0; i < placement->num_placement; i++) {
+		const struct ttm_place *place = &placement->placement[i];
+		struct ttm_resource_manager *man;
+
+		if (res->mem_type != place->mem_type ||
+		    (place->flags & (evicting ? TTM_PL_FLAG_DESIRED : TTM_PL_FLAG_FALLBACK)))
+			continue;
+		if ((place->flags & TTM_PL_FLAG_CONTIGUOUS) &&
+		    !(res->placement & TTM_PL_FLAG_CONTIGUOUS))
+			continue;
+		man = ttm_manager_type(bo->tbo.bdev, res->mem_type);
+		if (man->func->compatible &&
+		    !man->func->compatible(man, res, place, bo->tbo.base.size))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static void promoted(struct dgmm_bo *bo, u32 from, enum dgmm_promote_outcome outcome,
+		     s64 budget)
+{
+	atomic64_inc(&bo->mm->stats.promotions[outcome]);
+	trace_dgmm_bo_promote(bo, from, outcome, budget);
+}
+
 /**
  * dgmm_bo_validate_for_device - make a locked BO reachable by the device
  * @bo: the BO, reserved (under a ww ticket, so that eviction may wait)
+ * @ctx: the operation context; its bytes_moved counts what this moved
+ * @promote: a BO out of its preferred domain may evict others to go back
+ *	     there (the move budget is not spent)
  * @why: set to the failed condition when the BO can never be (may be NULL)
  *
- * Moves it to VRAM or GTT, as its request prefers and allows; a BO already
- * there stays, unless it is out of a preferred VRAM that has room now.
+ * A BO the device cannot reach (in SYSTEM, or never placed) moves to VRAM
+ * or GTT, as its request prefers and allows, evicting others if it has to.
+ * A BO the device can reach where it is stays there, unless it is out of
+ * its preferred domain: then it goes back when there is room, and with
+ * @promote also when room can be made by evicting less recently used BOs
+ * (as amdgpu's submissions do while their move budget lasts). A promotion
+ * that finds nothing to evict leaves the BO where it is: that is no error.
  *
  * Return: 0, -EINVAL for a BO allowed only in SYSTEM, -EBUSY if pinned in
  * SYSTEM, -ENOMEM, -ENOSPC or -ERESTARTSYS.
  */
-int dgmm_bo_validate_for_device(struct dgmm_bo *bo, const char **why)
+int dgmm_bo_validate_for_device(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx,
+				bool promote, const char **why)
 {
-	struct ttm_operation_ctx ctx = { .interruptible = true };
-	struct dgmm_placement p;
+	struct ttm_resource *res = bo->tbo.resource;
+	struct dgmm_placement p, preferred;
 	int err;
 
 	dgmm_bo_assert_held(bo);
 	err = dgmm_placement_for_device(&p, &bo->req, &bo->mm->limits, why);
 	if (err)
 		return err;
-	err = ttm_bo_validate(&bo->tbo, &p.placement, &ctx);
-	if (err == -EINVAL && bo->tbo.pin_count)
-		err = -EBUSY;
-	return err;
+	/* In a preferred place already (TTM's first test, done here too). */
+	if (res_compatible(bo, &p.placement, false))
+		return 0;
+
+	/* Reachable, but not where it should be: the way back. */
+	if (!bo->tbo.pin_count && res_compatible(bo, &p.placement, true)) {
+		u32 from = res->mem_type;
+
+		if (!dgmm_placement_for_device_preferred(&preferred, &bo->req, &bo->mm->limits))
+			return 0;
+		if (!promote) {
+			/* Without evicting: only if there is room. */
+			for (unsigned int i = 0; i < preferred.placement.num_placement; i++)
+				preferred.places[i].flags |= TTM_PL_FLAG_DESIRED;
+		}
+		err = validate(bo, &preferred.placement, ctx);
+		if (!err) {
+			promoted(bo, from, DGMM_PROMOTE_DONE, 0);
+			return 0;
+		}
+		if (err != -ENOSPC && err != -ENOMEM)
+			return err;
+		promoted(bo, from, promote ? DGMM_PROMOTE_NO_ROOM : DGMM_PROMOTE_BUDGET, 0);
+		/* Where it is, it is allowed and reachable. */
+		return 0;
+	}
+	return validate(bo, &p.placement, ctx);
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_validate_for_device);
+
+/**
+ * dgmm_bo_pin - pin a BO in one domain
+ * @bo: the BO, reserved
+ * @domain: one DGMM_DOMAIN_* the BO is allowed in
+ *
+ * Moves it there first if need be. A pinned BO is never evicted (it leaves
+ * TTM's LRU lists) and cannot be moved; pins nest, and each is undone by
+ * dgmm_bo_unpin(). A BO pinned in one domain cannot be pinned in another.
+ *
+ * Return: 0; -EINVAL for a domain that is not one allowed domain; -EBUSY if
+ * already pinned elsewhere; -ENOSPC, -ENOMEM or -ERESTARTSYS.
+ */
+int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct dgmm_placement p;
+	int err;
+
+	dgmm_bo_assert_held(bo);
+	err = dgmm_placement_for_domain(&p, &bo->req, &bo->mm->limits, domain, NULL);
+	if (err)
+		return err;
+	if (bo->tbo.pin_count) {
+		if (!res_compatible(bo, &p.placement, false))
+			return -EBUSY;
+	} else {
+		dgmm_bo_set_move_reason(bo, DGMM_MOVE_VALIDATE);
+		err = ttm_bo_validate(&bo->tbo, &p.placement, &ctx);
+		dgmm_bo_set_move_reason(bo, DGMM_MOVE_NONE);
+		if (err)
+			return err;
+	}
+	ttm_bo_pin(&bo->tbo);
+	trace_dgmm_bo_pin(bo);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_pin);
+
+/**
+ * dgmm_bo_unpin - undo one dgmm_bo_pin()
+ * @bo: the BO, reserved and pinned
+ */
+void dgmm_bo_unpin(struct dgmm_bo *bo)
+{
+	dgmm_bo_assert_held(bo);
+	ttm_bo_unpin(&bo->tbo);
+	trace_dgmm_bo_unpin(bo);
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_unpin);
 
 /**
  * dgmm_bo_mem_range - part of a device-reachable BO, as the engine reaches it

@@ -10,9 +10,31 @@
 struct dgmm_mm;
 
 /**
+ * enum dgmm_move_reason - why a BO moves (trace events, statistics)
+ * @DGMM_MOVE_NONE: nobody said: an eviction, or a hop on its way
+ * @DGMM_MOVE_VALIDATE: placed for its creation or for a device job
+ * @DGMM_MOVE_EVICT: made room for another BO
+ * @DGMM_MOVE_FAULT: a CPU fault needed it where the CPU can reach it
+ * @DGMM_MOVE_MIGRATE: userspace asked for it to move
+ * @DGMM_MOVE_SWAP: its pages went to swap
+ * @DGMM_MOVE_DMABUF: a dma-buf importer needed it (pin, map)
+ */
+enum dgmm_move_reason {
+	DGMM_MOVE_NONE,
+	DGMM_MOVE_VALIDATE,
+	DGMM_MOVE_EVICT,
+	DGMM_MOVE_FAULT,
+	DGMM_MOVE_MIGRATE,
+	DGMM_MOVE_SWAP,
+	DGMM_MOVE_DMABUF,
+};
+
+/**
  * struct dgmm_bo - a buffer object: a TTM BO that is also a GEM object
  * @tbo: the TTM BO; tbo.base is the GEM object
  * @mm: the memory manager it belongs to
+ * @id: its number on the device, from 1, in creation order (trace events,
+ *	debugfs)
  * @req: where its creator asked it to live (size, domains, flags)
  * @placement: the placement built from @req, kept for revalidation
  * @evict_placement: where TTM's eviction sends it, built by evict_flags
@@ -22,17 +44,22 @@ struct dgmm_mm;
  *		protected by the reservation, as are the two below
  * @last_move_from: TTM_PL_* the last move left (valid once @move_count > 0)
  * @last_move_to: TTM_PL_* the last move went to
+ * @move_reason: why the BO is being validated now, set under the
+ *		 reservation by whoever validates it (dgmm_bo_set_move_reason())
+ *		 and read by the move callback; DGMM_MOVE_NONE otherwise
  * @link: entry in the memory manager's BO list, under dgmm_mm.bo_lock
  */
 struct dgmm_bo {
 	struct ttm_buffer_object tbo;
 	struct dgmm_mm *mm;
+	u64 id;
 	struct dgmm_placement_request req;
 	struct dgmm_placement placement;
 	struct dgmm_placement evict_placement;
 	u64 move_count;
 	u32 last_move_from;
 	u32 last_move_to;
+	enum dgmm_move_reason move_reason;
 	struct list_head link;
 };
 
@@ -50,6 +77,13 @@ static inline struct dgmm_bo *gem_to_dgmm_bo(struct drm_gem_object *obj)
 static inline void dgmm_bo_assert_held(struct dgmm_bo *bo)
 {
 	dma_resv_assert_held(bo->tbo.base.resv);
+}
+
+/* Say why the BO is about to be validated; DGMM_MOVE_NONE when done. */
+static inline void dgmm_bo_set_move_reason(struct dgmm_bo *bo, enum dgmm_move_reason reason)
+{
+	dgmm_bo_assert_held(bo);
+	bo->move_reason = reason;
 }
 
 bool dgmm_bo_is_dgmm_bo(struct ttm_buffer_object *tbo);
@@ -75,12 +109,17 @@ struct dgmm_bo_state {
 struct dgmm_bo *dgmm_bo_create(struct dgmm_mm *mm,
 			       const struct dgmm_placement_request *req,
 			       const char **why);
+struct dgmm_bo *dgmm_bo_create_kernel(struct dgmm_mm *mm,
+				      const struct dgmm_placement_request *req);
 void dgmm_bo_put(struct dgmm_bo *bo);
 int dgmm_bo_migrate(struct dgmm_bo *bo, u32 domain, const char **why);
 int dgmm_bo_lock_validate(struct dgmm_bo *bo, struct ttm_placement *placement,
-			  struct ww_acquire_ctx *ticket);
+			  enum dgmm_move_reason reason, struct ww_acquire_ctx *ticket);
 void dgmm_bo_unlock_ticket(struct dgmm_bo *bo, struct ww_acquire_ctx *ticket);
-int dgmm_bo_validate_for_device(struct dgmm_bo *bo, const char **why);
+int dgmm_bo_validate_for_device(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx,
+				bool promote, const char **why);
+int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain);
+void dgmm_bo_unpin(struct dgmm_bo *bo);
 struct dgmm_mem;
 int dgmm_bo_mem_range(struct dgmm_bo *bo, u64 offset, u64 size, bool write,
 		      struct dgmm_mem *mem);

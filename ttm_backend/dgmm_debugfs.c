@@ -5,7 +5,9 @@
  *   vram_mm, gtt_mm, system_mm  each resource manager's own dump
  *   bos                         every BO: size, placement, pins, moves
  *   stats                       moves, clears (and those VRAM's cleared blocks
- *                               made unnecessary) and bytes copied per direction
+ *                               made unnecessary), bytes copied per direction,
+ *                               evictions per region, the way back to the
+ *                               preferred domain by outcome, swapouts
  */
 
 #include <linux/debugfs.h>
@@ -73,6 +75,14 @@ static int stats_show(struct seq_file *m, void *unused)
 		for (to = 0; to <= TTM_PL_VRAM; to++)
 			seq_printf(m, "bytes %s->%s: %lld\n", name_of(from), name_of(to),
 				   (s64)atomic64_read(&mm->stats.bytes[from][to]));
+	for (from = 0; from <= TTM_PL_VRAM; from++)
+		seq_printf(m, "evictions from %s: %lld\n", name_of(from),
+			   (s64)atomic64_read(&mm->stats.evictions[from]));
+	seq_printf(m, "promotions: %lld\npromotions_no_room: %lld\npromotions_over_budget: %lld\n",
+		   (s64)atomic64_read(&mm->stats.promotions[DGMM_PROMOTE_DONE]),
+		   (s64)atomic64_read(&mm->stats.promotions[DGMM_PROMOTE_NO_ROOM]),
+		   (s64)atomic64_read(&mm->stats.promotions[DGMM_PROMOTE_BUDGET]));
+	seq_printf(m, "swapouts: %lld\n", (s64)atomic64_read(&mm->stats.swapouts));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

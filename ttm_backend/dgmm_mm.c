@@ -8,7 +8,7 @@
  *
  * Pages of TT and SYSTEM come from the TTM device's ttm_pool, which allocates
  * and DMA-maps them for the PCI device. Moves are in dgmm_move.c, BOs in
- * dgmm_bo.c; eviction sends BOs where placement/ says.
+ * dgmm_bo.c; eviction/ chooses victims and placement/ where they go.
  */
 
 #include <linux/highmem.h>
@@ -24,6 +24,8 @@
 #include <drm/ttm/ttm_placement.h>
 #include <drm/ttm/ttm_tt.h>
 
+#include "eviction/dgmm_evict.h"
+#include "trace/dgmm_trace.h"
 #include "dgmm_bo.h"
 #include "dgmm_mm.h"
 
@@ -66,27 +68,19 @@ static void dgmm_ttm_tt_destroy(struct ttm_device *bdev, struct ttm_tt *tt)
 	kfree(tt);
 }
 
-/* placement/ decides where an evicted BO goes; its placement lives in the BO. */
-static void dgmm_ttm_evict_flags(struct ttm_buffer_object *tbo,
-				 struct ttm_placement *placement)
+/*
+ * TTM is about to swap a BO's pages out (it moved the BO to SYSTEM and
+ * waited for it first): the one change of backing store that is no move.
+ */
+static void dgmm_ttm_swap_notify(struct ttm_buffer_object *tbo)
 {
-	static const struct ttm_place system = { .mem_type = TTM_PL_SYSTEM };
-	struct ttm_resource *res = tbo->resource;
 	struct dgmm_bo *bo;
 
-	dma_resv_assert_held(tbo->base.resv);
-	/*
-	 * A ghost object (TTM's, holding a moved BO's old backing) can be
-	 * evicted in the short time before it is marked deleted: to SYSTEM.
-	 */
-	if (!dgmm_bo_is_dgmm_bo(tbo)) {
-		*placement = (struct ttm_placement){ .num_placement = 1, .placement = &system };
+	if (!dgmm_bo_is_dgmm_bo(tbo))
 		return;
-	}
 	bo = to_dgmm_bo(tbo);
-	dgmm_placement_evict(&bo->evict_placement, &bo->req, &bo->mm->limits, res->mem_type,
-			     res->mem_type == TTM_PL_VRAM && dgmm_vram_mgr_visible_bytes(res));
-	*placement = bo->evict_placement.placement;
+	atomic64_inc(&bo->mm->stats.swapouts);
+	trace_dgmm_bo_move(bo, tbo->resource->mem_type, DGMM_TRACE_SWAP, DGMM_MOVE_SWAP, 0, NULL);
 }
 
 /*
@@ -229,8 +223,9 @@ static const struct ttm_device_funcs dgmm_ttm_funcs = {
 	.ttm_tt_populate = dgmm_ttm_tt_populate,
 	.ttm_tt_unpopulate = dgmm_ttm_tt_unpopulate,
 	.ttm_tt_destroy = dgmm_ttm_tt_destroy,
-	.eviction_valuable = ttm_bo_eviction_valuable,
-	.evict_flags = dgmm_ttm_evict_flags,
+	.eviction_valuable = dgmm_evict_valuable,
+	.evict_flags = dgmm_evict_flags,
+	.swap_notify = dgmm_ttm_swap_notify,
 	.move = dgmm_bo_move,
 	.io_mem_reserve = dgmm_ttm_io_mem_reserve,
 	.io_mem_pfn = dgmm_ttm_io_mem_pfn,
@@ -269,6 +264,7 @@ int dgmm_mm_init(struct dgmm_mm *mm, const struct dgmm_mm_config *cfg)
 	};
 	mutex_init(&mm->bo_lock);
 	INIT_LIST_HEAD(&mm->bos);
+	dgmm_move_budget_init(&mm->budget, ktime_get());
 	err = ttm_device_init(&mm->ttm, &dgmm_ttm_funcs, drm->dev,
 			      drm->anon_inode->i_mapping,
 			      drm->vma_offset_manager, false, false);

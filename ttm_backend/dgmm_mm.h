@@ -9,6 +9,7 @@
 #include <drm/ttm/ttm_device.h>
 #include <drm/ttm/ttm_placement.h>
 
+#include "eviction/dgmm_evict.h"
 #include "placement/dgmm_placement.h"
 #include "dgmm_copy.h"
 #include "dgmm_gtt_mgr.h"
@@ -50,11 +51,17 @@ struct dgmm_mm_config {
  * @limits: sizes of the domains, for the placement layer
  * @bo_lock: protects @bos
  * @bos: every live dgmm_bo of the device
+ * @next_bo_id: the last BO id handed out
+ * @budget: the move budget of device jobs (eviction/dgmm_evict.h)
  * @stats: counters since load: @stats.moves; @stats.clears, the fills that
  *	   zeroed new VRAM, and @stats.cleared_bytes they wrote;
  *	   @stats.clears_skipped, BOs placed in VRAM that was all cleared already;
  *	   bytes copied by the engine from one TTM_PL_* to another in
- *	   @stats.bytes[from][to]
+ *	   @stats.bytes[from][to]; @stats.evictions[from], BOs evicted from
+ *	   each TTM_PL_* (hops not counted twice); the way back to the
+ *	   preferred domain at a device use, by outcome, in
+ *	   @stats.promotions[enum dgmm_promote_outcome]; @stats.swapouts, BOs
+ *	   whose pages went to swap
  *
  * The test driver embeds one per device and knows nothing of its insides;
  * everything here works on the TTM device and its managers.
@@ -70,12 +77,17 @@ struct dgmm_mm {
 	struct dgmm_placement_limits limits;
 	struct mutex bo_lock; /* protects bos */
 	struct list_head bos;
+	atomic64_t next_bo_id;
+	struct dgmm_move_budget budget;
 	struct {
 		atomic64_t moves;
 		atomic64_t clears;
 		atomic64_t clears_skipped;
 		atomic64_t cleared_bytes;
 		atomic64_t bytes[TTM_PL_VRAM + 1][TTM_PL_VRAM + 1];
+		atomic64_t evictions[TTM_PL_VRAM + 1];
+		atomic64_t promotions[DGMM_PROMOTE_BUDGET + 1];
+		atomic64_t swapouts;
 	} stats;
 };
 

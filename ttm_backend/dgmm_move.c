@@ -23,6 +23,7 @@
 #include <drm/ttm/ttm_bo.h>
 #include <drm/ttm/ttm_tt.h>
 
+#include "trace/dgmm_trace.h"
 #include "dgmm_bo.h"
 #include "dgmm_mm.h"
 
@@ -41,17 +42,32 @@ static int mem_of(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 	return 0;
 }
 
-/* A move done: @copied bytes went through the engine (0 for clears and null moves). */
-static void account(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
-		    u32 from, u32 to, u64 copied)
+/*
+ * A move done: @copied bytes went through the engine (0 for clears and null
+ * moves), @fence is the job doing it (NULL if none). Ghost objects are
+ * TTM's: counted, not traced.
+ */
+static void account(struct dgmm_mm *mm, struct ttm_buffer_object *tbo, bool evict,
+		    bool from_hop, u32 from, u32 to, u64 copied, struct dma_fence *fence)
 {
 	if (dgmm_bo_is_dgmm_bo(tbo)) {
 		struct dgmm_bo *bo = to_dgmm_bo(tbo);
+		enum dgmm_move_reason reason = bo->move_reason;
 
+		/* Evictions, and the hops on their way, have nobody to say why. */
+		if (evict || reason == DGMM_MOVE_NONE)
+			reason = DGMM_MOVE_EVICT;
 		bo->move_count++;
 		bo->last_move_from = from;
 		bo->last_move_to = to;
+		trace_dgmm_bo_move(bo, from, to, reason, copied, fence);
 	}
+	/*
+	 * An eviction through a hop (VRAM -> GTT -> SYSTEM) is flagged as one
+	 * only at its second half, from the temporary GTT: it left VRAM.
+	 */
+	if (evict)
+		atomic64_inc(&mm->stats.evictions[from_hop ? TTM_PL_VRAM : from]);
 	atomic64_inc(&mm->stats.moves);
 	atomic64_add(copied, &mm->stats.bytes[from][to]);
 }
@@ -62,7 +78,7 @@ static void account(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
  * (its blocks go back as such if nobody writes it) once the fill is done.
  */
 static int clear_into_vram(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
-			   struct ttm_resource *new_mem)
+			   struct ttm_resource *new_mem, struct dma_fence **out)
 {
 	struct dma_fence *fence;
 	struct dgmm_mem dst;
@@ -87,15 +103,16 @@ static int clear_into_vram(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 	/* TTM reserved a slot for this fence before calling move. */
 	dma_resv_add_fence(tbo->base.resv, fence, DMA_RESV_USAGE_KERNEL);
 	dgmm_vram_mgr_set_cleared(new_mem, fence);
-	dma_fence_put(fence);
+	*out = fence;
 	ttm_bo_move_null(tbo, new_mem);
 	atomic64_inc(&mm->stats.clears);
 	atomic64_add(dirty, &mm->stats.cleared_bytes);
 	return 0;
 }
 
+/* On success *@out is the copy's fence, with a reference for the caller. */
 static int copy_on_engine(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
-			  struct ttm_resource *new_mem)
+			  struct ttm_resource *new_mem, struct dma_fence **out)
 {
 	struct dgmm_mem src, dst;
 	struct dma_fence *fence;
@@ -125,7 +142,10 @@ static int copy_on_engine(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 	 */
 	err = ttm_bo_move_accel_cleanup(tbo, fence, tbo->resource->mem_type == TTM_PL_VRAM,
 					true, new_mem);
-	dma_fence_put(fence);
+	if (err)
+		dma_fence_put(fence);
+	else
+		*out = fence;
 	return err;
 }
 
@@ -169,7 +189,9 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 {
 	struct dgmm_mm *mm = ttm_to_dgmm_mm(tbo->bdev);
 	struct ttm_resource *old = tbo->resource;
+	bool from_hop = old && (old->placement & TTM_PL_FLAG_TEMPORARY);
 	u32 from = old ? old->mem_type : TTM_PL_SYSTEM;
+	struct dma_fence *fence = NULL;
 	u32 to = new_mem->mem_type;
 	int err = 0;
 
@@ -177,11 +199,12 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 
 	if (!dgmm_bo_holds_data(tbo)) {
 		if (to == TTM_PL_VRAM)
-			err = clear_into_vram(mm, tbo, new_mem);
+			err = clear_into_vram(mm, tbo, new_mem, &fence);
 		else
 			ttm_bo_move_null(tbo, new_mem);	/* zeroed pages */
 		if (!err)
-			account(mm, tbo, from, to, 0);
+			account(mm, tbo, evict, from_hop, from, to, 0, fence);
+		dma_fence_put(fence);
 		return err;
 	}
 
@@ -189,7 +212,7 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 	case TTM_PL_SYSTEM << 4 | TTM_PL_TT:
 		/* TTM populated and DMA-mapped the pages already. */
 		ttm_bo_move_null(tbo, new_mem);
-		account(mm, tbo, from, to, 0);
+		account(mm, tbo, evict, from_hop, from, to, 0, NULL);
 		return 0;
 	case TTM_PL_TT << 4 | TTM_PL_SYSTEM:
 		/*
@@ -201,7 +224,7 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 		 * fence in the reservation, and every CPU access waits for it.
 		 */
 		ttm_bo_move_null(tbo, new_mem);
-		account(mm, tbo, from, to, 0);
+		account(mm, tbo, evict, from_hop, from, to, 0, NULL);
 		return 0;
 	case TTM_PL_SYSTEM << 4 | TTM_PL_VRAM:
 	case TTM_PL_VRAM << 4 | TTM_PL_SYSTEM:
@@ -212,10 +235,11 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 					   .flags = TTM_PL_FLAG_TEMPORARY };
 		return -EMULTIHOP;
 	default:
-		err = copy_on_engine(mm, tbo, new_mem);
+		err = copy_on_engine(mm, tbo, new_mem, &fence);
 		if (err)
 			return err;
-		account(mm, tbo, from, to, tbo->base.size);
+		account(mm, tbo, evict, from_hop, from, to, tbo->base.size, fence);
+		dma_fence_put(fence);
 		return 0;
 	}
 }

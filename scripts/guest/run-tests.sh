@@ -96,7 +96,8 @@ echo 1 >/proc/sys/kernel/hung_task_panic 2>/dev/null
 
 section guest load load_checks
 if [ $distro = 0 ]; then
-	kunit_run dgmm_test dgmm_placement dgmm_vram_mgr dgmm_gtt_mgr dgmm_bo dgmm_engine
+	kunit_run dgmm_test dgmm_placement dgmm_vram_mgr dgmm_gtt_mgr dgmm_bo dgmm_engine \
+		dgmm_evict
 	t=0
 	section guest debugfs debugfs_checks
 fi

@@ -20,76 +20,15 @@
 #define G DGMM_DOMAIN_GTT
 #define V DGMM_DOMAIN_VRAM
 
-/*
- * Takes the BO's lock and waits for every pending move and clear.
- * Nothing may assert while the lock is held: an aborted test case would
- * leave the BO locked for ever. Helpers that run locked return errors.
- */
-static void bo_lock_idle(struct kunit *test, struct dgmm_bo *bo)
-{
-	long ret;
-
-	KUNIT_ASSERT_EQ(test, 0, ttm_bo_reserve(&bo->tbo, false, false, NULL));
-	ret = dma_resv_wait_timeout(bo->tbo.base.resv, DMA_RESV_USAGE_BOOKKEEP, false, 30 * HZ);
-	if (ret <= 0)
-		ttm_bo_unreserve(&bo->tbo);
-	KUNIT_ASSERT_GT_MSG(test, ret, 0, "BO still busy after 30s");
-}
-
-/*
- * Reads or writes @len bytes at @offset of a locked, idle BO the way an
- * observer outside the device would: through the BAR for VRAM (visible or
- * not), through the pages otherwise.
- */
-static int bo_access_locked(struct dgmm_bo *bo, u64 offset, void *buf, u64 len, bool write)
-{
-	struct ttm_operation_ctx ctx = { };
-	struct ttm_buffer_object *tbo = &bo->tbo;
-	struct ttm_resource *res = tbo->resource;
-	int err;
-
-	dgmm_bo_assert_held(bo);
-	if (res->mem_type == TTM_PL_VRAM) {
-		struct dgmm_vram_cursor cur;
-
-		if (offset + len > res->size)
-			return -ERANGE;
-		if (write)
-			dgmm_vram_mgr_mark_dirty(res);
-		for (dgmm_vram_cursor_first(&cur, &bo->mm->vram, res, offset, len); cur.remaining;
-		     dgmm_vram_cursor_next(&cur, cur.size)) {
-			if (write)
-				memcpy_toio(bo->mm->vram_map + cur.start, buf, cur.size);
-			else
-				memcpy_fromio(buf, bo->mm->vram_map + cur.start, cur.size);
-			buf += cur.size;
-		}
-		return 0;
-	}
-
-	if (!tbo->ttm)
-		return -ENODATA;
-	err = ttm_tt_populate(tbo->bdev, tbo->ttm, &ctx);
-	if (err)
-		return err;
-	dgmm_mm_pages_access(tbo->ttm->pages, offset, buf, len, write);
-	return 0;
-}
-
 static void bo_access(struct kunit *test, struct dgmm_bo *bo, u64 offset, void *buf,
 		      u64 len, bool write)
 {
 	int err;
 
-	bo_lock_idle(test, bo);
-	err = bo_access_locked(bo, offset, buf, len, write);
+	dgmm_kunit_bo_lock_idle(test, bo);
+	err = dgmm_kunit_bo_access_locked(bo, offset, buf, len, write);
 	ttm_bo_unreserve(&bo->tbo);
 	KUNIT_ASSERT_EQ(test, err, 0);
-}
-
-static u32 pattern(u32 seed, u64 word)
-{
-	return seed ^ (u32)(word * 2654435761u) ^ (u32)(word >> 32);
 }
 
 /* Writes (or, with @check, verifies) the pattern of @seed over the whole BO. */
@@ -106,11 +45,12 @@ static void bo_pattern(struct kunit *test, struct dgmm_bo *bo, u32 seed, bool ch
 		if (check) {
 			bo_access(test, bo, off, buf, PAGE_SIZE, false);
 			for (i = 0; i < PAGE_SIZE / 4; i++)
-				KUNIT_ASSERT_EQ_MSG(test, buf[i], pattern(seed, off / 4 + i),
+				KUNIT_ASSERT_EQ_MSG(test, buf[i],
+						    dgmm_kunit_pattern(seed, off / 4 + i),
 						    "byte %llu", off + i * 4);
 		} else {
 			for (i = 0; i < PAGE_SIZE / 4; i++)
-				buf[i] = pattern(seed, off / 4 + i);
+				buf[i] = dgmm_kunit_pattern(seed, off / 4 + i);
 			bo_access(test, bo, off, buf, PAGE_SIZE, true);
 		}
 	}
@@ -149,36 +89,6 @@ static s64 bytes_copied(struct dgmm_device *ddev)
 	return sum;
 }
 
-static u32 domain_of(struct kunit *test, struct dgmm_bo *bo)
-{
-	struct dgmm_bo_state st;
-
-	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
-	return st.domain;
-}
-
-/* Writes, or checks, one word per page: enough to catch a misplaced page. */
-static void bo_stamp(struct kunit *test, struct dgmm_bo *bo, u32 seed, bool check)
-{
-	u64 off, bad = U64_MAX;
-	int err = 0;
-	u32 w = 0;
-
-	bo_lock_idle(test, bo);
-	for (off = 0; off < bo->tbo.base.size && !err; off += PAGE_SIZE) {
-		if (!check)
-			w = pattern(seed, off);
-		err = bo_access_locked(bo, off, &w, sizeof(w), !check);
-		if (!err && check && w != pattern(seed, off)) {
-			bad = off;
-			break;
-		}
-	}
-	ttm_bo_unreserve(&bo->tbo);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	KUNIT_ASSERT_EQ_MSG(test, bad, U64_MAX, "page at %llu lost its contents", bad);
-}
-
 /*
  * New BOs read as zero in every domain. QEMU's memory starts zeroed, so for
  * VRAM this first writes all free VRAM and frees it: the new BO, as big as
@@ -199,11 +109,11 @@ static void bo_create_zeroed(struct kunit *test)
 			dgmm_mm_region_usage(&ddev->mm, TTM_PL_VRAM, &u);
 			size = u.size - u.used;
 			bo = dgmm_kunit_bo_create(test, ddev, size, V, V, 0);
-			bo_stamp(test, bo, 0xd1a7, false);
+			dgmm_kunit_bo_stamp(test, bo, 0xd1a7, false);
 			kunit_release_action(test, dgmm_kunit_bo_release, bo);
 		}
 		bo = dgmm_kunit_bo_create(test, ddev, size, domains[i], domains[i], 0);
-		KUNIT_EXPECT_EQ(test, domain_of(test, bo), domains[i]);
+		KUNIT_EXPECT_EQ(test, dgmm_kunit_bo_domain(test, bo), domains[i]);
 		expect_zero(test, bo);
 		kunit_release_action(test, dgmm_kunit_bo_release, bo);
 	}
@@ -220,7 +130,7 @@ static void bo_six_transitions(struct kunit *test)
 	u64 moves;
 
 	bo = dgmm_kunit_bo_create(test, ddev, SZ_4M + 3 * PAGE_SIZE, V, V | G | S, 0);
-	KUNIT_ASSERT_EQ(test, domain_of(test, bo), V);
+	KUNIT_ASSERT_EQ(test, dgmm_kunit_bo_domain(test, bo), V);
 	bo_pattern(test, bo, 0x5eed, false);
 	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
 	moves = st.move_count;
@@ -252,7 +162,7 @@ static void bo_migrate_rejects(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, why);
 	KUNIT_EXPECT_EQ(test, dgmm_bo_migrate(bo, G | S, NULL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, dgmm_bo_migrate(bo, 0, NULL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, domain_of(test, bo), G);
+	KUNIT_EXPECT_EQ(test, dgmm_kunit_bo_domain(test, bo), G);
 }
 
 /* VRAM written by one BO and freed reads as zero in the next one. */
@@ -333,11 +243,11 @@ static void bo_evict_oversubscribed(struct kunit *test)
 
 	for (i = 0; i < n; i++) {
 		bos[i] = dgmm_kunit_bo_create(test, ddev, size, V, V | G, 0);
-		bo_stamp(test, bos[i], i, false);
+		dgmm_kunit_bo_stamp(test, bos[i], i, false);
 	}
 	for (i = 0; i < n; i++) {
-		in_gtt += domain_of(test, bos[i]) == G;
-		bo_stamp(test, bos[i], i, true);
+		in_gtt += dgmm_kunit_bo_domain(test, bos[i]) == G;
+		dgmm_kunit_bo_stamp(test, bos[i], i, true);
 	}
 	KUNIT_EXPECT_GT(test, in_gtt, 0);
 }
@@ -361,7 +271,7 @@ static void bo_topdown_keeps_window(struct kunit *test)
 
 	/* All free VRAM zeroed by a new BO, and given back cleared. */
 	bo = dgmm_kunit_bo_create(test, ddev, u.size - u.used, V, V, 0);
-	bo_lock_idle(test, bo);
+	dgmm_kunit_bo_lock_idle(test, bo);
 	ttm_bo_unreserve(&bo->tbo);
 	kunit_release_action(test, dgmm_kunit_bo_release, bo);
 
@@ -403,8 +313,8 @@ static void bo_migrate_waits_for_locked_victim(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, dgmm_kunit_lock_done(h),
 			      "the migration did not wait for the lock (it returned %d)", err);
 	KUNIT_EXPECT_EQ(test, err, 0);
-	KUNIT_EXPECT_EQ(test, domain_of(test, bo), V);
-	KUNIT_EXPECT_NE(test, domain_of(test, victim), V);
+	KUNIT_EXPECT_EQ(test, dgmm_kunit_bo_domain(test, bo), V);
+	KUNIT_EXPECT_NE(test, dgmm_kunit_bo_domain(test, victim), V);
 	bo_pattern(test, bo, 0x10c, true);
 }
 
@@ -440,7 +350,7 @@ static void bo_fault_waits_for_locked_victim(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, dgmm_kunit_lock_done(h),
 			      "the fault did not wait for the lock");
 	KUNIT_EXPECT_EQ_MSG(test, left, 0, "the fault failed (SIGBUS)");
-	KUNIT_EXPECT_EQ(test, word, pattern(0xfa17, 2));
+	KUNIT_EXPECT_EQ(test, word, dgmm_kunit_pattern(0xfa17, 2));
 	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
 	KUNIT_EXPECT_TRUE(test, st.cpu_visible);
 }
@@ -517,9 +427,9 @@ static void bo_swapped_keeps_contents(struct kunit *test)
 						  V | G | S, 0);
 			bo_pattern(test, bo, seed, false);
 			bo_swap_out(test, bo);
-			KUNIT_EXPECT_EQ(test, domain_of(test, bo), S);
+			KUNIT_EXPECT_EQ(test, dgmm_kunit_bo_domain(test, bo), S);
 			KUNIT_ASSERT_EQ(test, 0, dgmm_bo_migrate(bo, dest[j], NULL));
-			KUNIT_EXPECT_EQ_MSG(test, domain_of(test, bo), dest[j],
+			KUNIT_EXPECT_EQ_MSG(test, dgmm_kunit_bo_domain(test, bo), dest[j],
 					    "from %u to %u", start[i], dest[j]);
 			bo_pattern(test, bo, seed, true);
 			kunit_release_action(test, dgmm_kunit_bo_release, bo);

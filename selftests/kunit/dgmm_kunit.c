@@ -15,6 +15,7 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_vma_manager.h>
+#include <drm/ttm/ttm_tt.h>
 
 #include "ttm_backend/dgmm_bo.h"
 #include "dgmm_kunit.h"
@@ -364,3 +365,126 @@ bool dgmm_kunit_lock_done(struct dgmm_kunit_lock_holder *h)
 MODULE_DESCRIPTION("KUnit suites for dgmm, run against the probed devices");
 MODULE_LICENSE("Dual MIT/GPL");
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+/**
+ * dgmm_kunit_bo_lock_idle - lock a BO and wait for every job on it
+ * @test: the test
+ * @bo: the BO; on return it is reserved (ttm_bo_unreserve() it)
+ *
+ * Nothing may assert while the lock is held: an aborted test case would
+ * leave the BO locked for ever. Helpers that run locked return errors.
+ */
+void dgmm_kunit_bo_lock_idle(struct kunit *test, struct dgmm_bo *bo)
+{
+	long ret;
+
+	KUNIT_ASSERT_EQ(test, 0, ttm_bo_reserve(&bo->tbo, false, false, NULL));
+	ret = dma_resv_wait_timeout(bo->tbo.base.resv, DMA_RESV_USAGE_BOOKKEEP, false, 30 * HZ);
+	if (ret <= 0)
+		ttm_bo_unreserve(&bo->tbo);
+	KUNIT_ASSERT_GT_MSG(test, ret, 0, "BO still busy after 30s");
+}
+
+/**
+ * dgmm_kunit_bo_access_locked - read or write a locked, idle BO
+ * @bo: the BO
+ * @offset: bytes into it
+ * @buf: what to write, or where to read to
+ * @len: bytes
+ * @write: write rather than read
+ *
+ * Reads or writes @len bytes at @offset of a locked, idle BO the way an
+ * observer outside the device would: through the BAR for VRAM (visible or
+ * not), through the pages otherwise.
+ */
+int dgmm_kunit_bo_access_locked(struct dgmm_bo *bo, u64 offset, void *buf, u64 len, bool write)
+{
+	struct ttm_operation_ctx ctx = { };
+	struct ttm_buffer_object *tbo = &bo->tbo;
+	struct ttm_resource *res = tbo->resource;
+	int err;
+
+	dgmm_bo_assert_held(bo);
+	if (res->mem_type == TTM_PL_VRAM) {
+		struct dgmm_vram_cursor cur;
+
+		if (offset + len > res->size)
+			return -ERANGE;
+		if (write)
+			dgmm_vram_mgr_mark_dirty(res);
+		for (dgmm_vram_cursor_first(&cur, &bo->mm->vram, res, offset, len); cur.remaining;
+		     dgmm_vram_cursor_next(&cur, cur.size)) {
+			if (write)
+				memcpy_toio(bo->mm->vram_map + cur.start, buf, cur.size);
+			else
+				memcpy_fromio(buf, bo->mm->vram_map + cur.start, cur.size);
+			buf += cur.size;
+		}
+		return 0;
+	}
+
+	if (!tbo->ttm)
+		return -ENODATA;
+	err = ttm_tt_populate(tbo->bdev, tbo->ttm, &ctx);
+	if (err)
+		return err;
+	dgmm_mm_pages_access(tbo->ttm->pages, offset, buf, len, write);
+	return 0;
+}
+
+/**
+ * dgmm_kunit_pattern - the test pattern: word @word of seed @seed
+ * @seed: the seed
+ * @word: the word's index
+ *
+ * Return: the word.
+ */
+u32 dgmm_kunit_pattern(u32 seed, u64 word)
+{
+	return seed ^ (u32)(word * 2654435761u) ^ (u32)(word >> 32);
+}
+
+/**
+ * dgmm_kunit_bo_domain - the DGMM_DOMAIN_* a BO is in now
+ * @test: the test
+ * @bo: the BO, not reserved
+ *
+ * Return: the domain.
+ */
+u32 dgmm_kunit_bo_domain(struct kunit *test, struct dgmm_bo *bo)
+{
+	struct dgmm_bo_state st;
+
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_state(bo, &st));
+	return st.domain;
+}
+
+/**
+ * dgmm_kunit_bo_stamp - write, or check, one word per page of a BO
+ * @test: the test
+ * @bo: the BO, not reserved
+ * @seed: the pattern's seed
+ * @check: check rather than write
+ *
+ * One word per page is enough to catch a misplaced or lost page.
+ */
+void dgmm_kunit_bo_stamp(struct kunit *test, struct dgmm_bo *bo, u32 seed, bool check)
+{
+	u64 off, bad = U64_MAX;
+	int err = 0;
+	u32 w = 0;
+
+	dgmm_kunit_bo_lock_idle(test, bo);
+	for (off = 0; off < bo->tbo.base.size && !err; off += PAGE_SIZE) {
+		if (!check)
+			w = dgmm_kunit_pattern(seed, off);
+		err = dgmm_kunit_bo_access_locked(bo, off, &w, sizeof(w), !check);
+		if (!err && check && w != dgmm_kunit_pattern(seed, off)) {
+			bad = off;
+			break;
+		}
+	}
+	ttm_bo_unreserve(&bo->tbo);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_ASSERT_EQ_MSG(test, bad, U64_MAX, "page at %llu lost its contents", bad);
+}

@@ -42,5 +42,10 @@ struct dgmm_kunit_lock_holder *dgmm_kunit_hold_lock(struct kunit *test, struct d
 						    unsigned int ms);
 void dgmm_kunit_lock_started(struct dgmm_kunit_lock_holder *h);
 bool dgmm_kunit_lock_done(struct dgmm_kunit_lock_holder *h);
+void dgmm_kunit_bo_lock_idle(struct kunit *test, struct dgmm_bo *bo);
+int dgmm_kunit_bo_access_locked(struct dgmm_bo *bo, u64 offset, void *buf, u64 len, bool write);
+u32 dgmm_kunit_pattern(u32 seed, u64 word);
+u32 dgmm_kunit_bo_domain(struct kunit *test, struct dgmm_bo *bo);
+void dgmm_kunit_bo_stamp(struct kunit *test, struct dgmm_bo *bo, u32 seed, bool check);
 
 #endif

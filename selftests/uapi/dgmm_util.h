@@ -136,6 +136,18 @@ static inline __u64 dgmm_region_used(int fd, __u32 which)
 	return used;
 }
 
+/* One device job that fills @size bytes of a BO at @offset; 0 or -errno. */
+static inline int dgmm_submit_fill(int fd, __u32 handle, __u64 offset, __u64 size, __u8 value)
+{
+	struct drm_dgmm_job_op op = {
+		.op = DRM_DGMM_OP_FILL, .dst_handle = handle, .dst_offset = offset,
+		.size = size, .value = value,
+	};
+	struct drm_dgmm_submit s = { .ops = (__u64)(uintptr_t)&op, .num_ops = 1 };
+
+	return dgmm_ioctl(fd, DRM_IOCTL_DGMM_SUBMIT, &s) ? -errno : 0;
+}
+
 /* DRM_IOCTL_DGMM_GEM_CREATE; returns 0 or -errno (and leaves *handle alone). */
 static inline int dgmm_gem_create(int fd, __u64 size, __u32 preferred, __u32 allowed,
 				  __u32 flags, __u32 *handle)
