@@ -58,6 +58,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect kselftest:dgmm_unbind_test \
 	--expect kselftest:dgmm_unpriv_test \
 	--expect kselftest:dgmm_trace_test \
+	--expect kselftest:dgmm_fdinfo_test \
 	--expect stress:dgmm-stress \
 	--expect stress:dgmm-stress-faults \
 	--expect guest:tiny-load \
@@ -73,6 +74,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect distro/kselftest:dgmm_unbind_test \
 	--expect distro/kselftest:dgmm_unpriv_test \
 	--expect distro/kselftest:dgmm_trace_test \
+	--expect distro/kselftest:dgmm_fdinfo_test \
 	--expect distro/stress:dgmm-stress \
 	--expect distro/guest:tiny-load \
 	--expect distro/kselftest:dgmm_pressure_test@tiny \

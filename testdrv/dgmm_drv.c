@@ -49,7 +49,12 @@ static const struct drm_ioctl_desc dgmm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(DGMM_SUBMIT, dgmm_submit_ioctl, DRM_RENDER_ALLOW),
 };
 
-DEFINE_DRM_GEM_FOPS(dgmm_fops);
+/* DEFINE_DRM_GEM_FOPS() and /proc/<pid>/fdinfo (dgmm_show_fdinfo()). */
+static const struct file_operations dgmm_fops = {
+	.owner = THIS_MODULE,
+	DRM_GEM_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
 
 static void dgmm_debugfs_init(struct drm_minor *minor)
 {
@@ -70,6 +75,7 @@ static const struct drm_driver dgmm_drm_driver = {
 	.dumb_create = dgmm_dumb_create,
 	.dumb_map_offset = drm_gem_ttm_dumb_map_offset,
 	.debugfs_init = dgmm_debugfs_init,
+	.show_fdinfo = dgmm_show_fdinfo,
 	.name = DGMM_DRIVER_NAME,
 	.desc = "TTM memory manager for a simulated discrete device",
 	.major = 0,

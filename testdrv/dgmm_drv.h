@@ -63,6 +63,8 @@ int dgmm_dumb_create(struct drm_file *file, struct drm_device *drm,
 int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file);
 int dgmm_file_open(struct drm_device *drm, struct drm_file *file);
 void dgmm_file_postclose(struct drm_device *drm, struct drm_file *file);
+struct drm_printer;
+void dgmm_show_fdinfo(struct drm_printer *p, struct drm_file *file);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* For the KUnit suites, which run against the probed devices. */

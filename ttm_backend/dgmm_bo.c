@@ -15,6 +15,7 @@
 #include <linux/mm.h>
 #include <kunit/visibility.h>
 #include <drm/drm_drv.h>
+#include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_ttm_helper.h>
 #include <drm/drm_vma_manager.h>
@@ -620,3 +621,36 @@ long dgmm_bo_wait(struct dgmm_bo *bo, s64 timeout_ns)
 	return ret ? 0 : -ETIME;
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_wait);
+
+/**
+ * dgmm_bo_memory_stats - add a BO to a client's memory statistics
+ * @bo: the BO, reserved
+ * @stats: one per TTM_PL_* (SYSTEM, TT, VRAM): the BO is added to the one
+ *	   of the region it is in now
+ *
+ * What drm-usage-stats.rst asks for each region: total (private or
+ * shared: more than one handle, or exported), resident (VRAM always; pages
+ * only once they exist and are not swapped out), active (a job or move
+ * still runs on it). No dgmm BO is ever purgeable.
+ */
+void dgmm_bo_memory_stats(struct dgmm_bo *bo, struct drm_memory_stats *stats)
+{
+	struct ttm_resource *res = bo->tbo.resource;
+	struct ttm_tt *tt = bo->tbo.ttm;
+	struct drm_memory_stats *s;
+	u64 size = bo->tbo.base.size;
+
+	dgmm_bo_assert_held(bo);
+	if (!res || res->mem_type > TTM_PL_VRAM)
+		return;
+	s = &stats[res->mem_type];
+	if (drm_gem_object_is_shared_for_memory_stats(&bo->tbo.base))
+		s->shared += size;
+	else
+		s->private += size;
+	if (res->mem_type == TTM_PL_VRAM || (tt && ttm_tt_is_populated(tt)))
+		s->resident += size;
+	if (!dma_resv_test_signaled(bo->tbo.base.resv, DMA_RESV_USAGE_BOOKKEEP))
+		s->active += size;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_memory_stats);

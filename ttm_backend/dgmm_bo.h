@@ -125,5 +125,7 @@ int dgmm_bo_mem_range(struct dgmm_bo *bo, u64 offset, u64 size, bool write,
 		      struct dgmm_mem *mem);
 int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state);
 long dgmm_bo_wait(struct dgmm_bo *bo, s64 timeout_ns);
+struct drm_memory_stats;
+void dgmm_bo_memory_stats(struct dgmm_bo *bo, struct drm_memory_stats *stats);
 
 #endif
