@@ -20,7 +20,7 @@ static const char *const stats[] = { "total", "shared", "active", "resident", "p
  * The value of drm-<stat>-<region> in @fd's fdinfo, in bytes; -1 if the
  * key is missing, -2 if the file cannot be read.
  */
-static long long fdinfo(int fd, const char *stat, const char *region)
+static long long fdinfo_value(int fd, const char *stat, const char *region)
 {
 	char path[64], key[64], line[256];
 	long long value = -1;
@@ -100,7 +100,7 @@ TEST_F(fdinfo, new_client_has_every_key_at_zero)
 	EXPECT_TRUE(fdinfo_has(self->fd, "drm-client-id:"));
 	for (r = 0; r < ARRAY_SIZE(regions); r++) {
 		for (s = 0; s < ARRAY_SIZE(stats); s++) {
-			long long value = fdinfo(self->fd, stats[s], regions[r]);
+			long long value = fdinfo_value(self->fd, stats[s], regions[r]);
 
 			if (value)
 				TH_LOG("drm-%s-%s: %lld", stats[s], regions[r], value);
@@ -125,24 +125,24 @@ TEST_F(fdinfo, follows_creates_moves_and_closes)
 	ASSERT_EQ(0, dgmm_gem_create(self->fd, ssize, S, S | G, 0, &s));
 	ASSERT_EQ(0, dgmm_gem_wait(self->fd, v, -1));
 
-	EXPECT_EQ(vsize, fdinfo(self->fd, "total", "vram"));
-	EXPECT_EQ(vsize, fdinfo(self->fd, "resident", "vram"));
-	EXPECT_EQ(gsize, fdinfo(self->fd, "total", "gtt"));
-	EXPECT_EQ(gsize, fdinfo(self->fd, "resident", "gtt"));
-	EXPECT_EQ(ssize, fdinfo(self->fd, "total", "system"));
+	EXPECT_EQ(vsize, fdinfo_value(self->fd, "total", "vram"));
+	EXPECT_EQ(vsize, fdinfo_value(self->fd, "resident", "vram"));
+	EXPECT_EQ(gsize, fdinfo_value(self->fd, "total", "gtt"));
+	EXPECT_EQ(gsize, fdinfo_value(self->fd, "resident", "gtt"));
+	EXPECT_EQ(ssize, fdinfo_value(self->fd, "total", "system"));
 	/* No page of the SYSTEM BO exists until it is written. */
-	EXPECT_EQ(0, fdinfo(self->fd, "resident", "system"));
+	EXPECT_EQ(0, fdinfo_value(self->fd, "resident", "system"));
 	map = dgmm_gem_mmap(self->fd, s, ssize);
 	ASSERT_NE(MAP_FAILED, map);
 	memset(map, 0x5c, ssize);
 	munmap(map, ssize);
-	EXPECT_EQ(ssize, fdinfo(self->fd, "resident", "system"));
-	EXPECT_EQ(0, fdinfo(self->fd, "shared", "system"));
+	EXPECT_EQ(ssize, fdinfo_value(self->fd, "resident", "system"));
+	EXPECT_EQ(0, fdinfo_value(self->fd, "shared", "system"));
 
 	ASSERT_EQ(0, dgmm_gem_migrate(self->fd, v, G));
-	EXPECT_EQ(0, fdinfo(self->fd, "total", "vram"));
-	EXPECT_EQ(vsize + gsize, fdinfo(self->fd, "total", "gtt"));
-	EXPECT_EQ(vsize + gsize, fdinfo(self->fd, "resident", "gtt"));
+	EXPECT_EQ(0, fdinfo_value(self->fd, "total", "vram"));
+	EXPECT_EQ(vsize + gsize, fdinfo_value(self->fd, "total", "gtt"));
+	EXPECT_EQ(vsize + gsize, fdinfo_value(self->fd, "resident", "gtt"));
 
 	/* A second client of the same device. */
 	n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
@@ -151,16 +151,16 @@ TEST_F(fdinfo, follows_creates_moves_and_closes)
 		close(fds[i]);
 	other = fds[0];
 	ASSERT_EQ(0, dgmm_gem_create(other, 8 * MiB, G, G, 0, &other_bo));
-	EXPECT_EQ(8 * MiB, fdinfo(other, "total", "gtt"));
-	EXPECT_EQ(vsize + gsize, fdinfo(self->fd, "total", "gtt"));
+	EXPECT_EQ(8 * MiB, fdinfo_value(other, "total", "gtt"));
+	EXPECT_EQ(vsize + gsize, fdinfo_value(self->fd, "total", "gtt"));
 	close(other);
 
 	ASSERT_EQ(0, dgmm_gem_close(self->fd, g));
-	EXPECT_EQ(vsize, fdinfo(self->fd, "total", "gtt"));
+	EXPECT_EQ(vsize, fdinfo_value(self->fd, "total", "gtt"));
 	ASSERT_EQ(0, dgmm_gem_close(self->fd, v));
 	ASSERT_EQ(0, dgmm_gem_close(self->fd, s));
-	EXPECT_EQ(0, fdinfo(self->fd, "total", "gtt"));
-	EXPECT_EQ(0, fdinfo(self->fd, "total", "system"));
+	EXPECT_EQ(0, fdinfo_value(self->fd, "total", "gtt"));
+	EXPECT_EQ(0, fdinfo_value(self->fd, "total", "system"));
 }
 
 /* A BO a job still runs on is active; idle again once the job is done. */
@@ -173,16 +173,16 @@ TEST_F(fdinfo, active_while_a_job_runs)
 
 	ASSERT_EQ(0, dgmm_gem_create(self->fd, size, G, G, 0, &bo));
 	ASSERT_EQ(0, dgmm_gem_wait(self->fd, bo, -1));
-	EXPECT_EQ(0, fdinfo(self->fd, "active", "gtt"));
+	EXPECT_EQ(0, fdinfo_value(self->fd, "active", "gtt"));
 	/* 4 MiB at 4 MiB/s: the job runs for about a second. */
 	ASSERT_EQ(0, dgmm_engine_mbps(4, &old_mbps));
 	ASSERT_EQ(0, dgmm_submit_fill(self->fd, bo, 0, size, 0xac));
-	active = fdinfo(self->fd, "active", "gtt");
+	active = fdinfo_value(self->fd, "active", "gtt");
 	ASSERT_EQ(0, dgmm_gem_wait(self->fd, bo, -1));
 	ASSERT_EQ(0, dgmm_engine_mbps(old_mbps, NULL));
 	EXPECT_EQ(size, active);
-	EXPECT_EQ(0, fdinfo(self->fd, "active", "gtt"));
-	EXPECT_EQ(size, fdinfo(self->fd, "total", "gtt"));
+	EXPECT_EQ(0, fdinfo_value(self->fd, "active", "gtt"));
+	EXPECT_EQ(size, fdinfo_value(self->fd, "total", "gtt"));
 	EXPECT_EQ(0, dgmm_gem_close(self->fd, bo));
 }
 
@@ -194,11 +194,11 @@ TEST_F(fdinfo, exported_bo_is_shared)
 	__u32 bo = 0;
 
 	ASSERT_EQ(0, dgmm_gem_create(self->fd, size, G, G, 0, &bo));
-	EXPECT_EQ(0, fdinfo(self->fd, "shared", "gtt"));
+	EXPECT_EQ(0, fdinfo_value(self->fd, "shared", "gtt"));
 	prime.handle = bo;
 	ASSERT_EQ(0, dgmm_ioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
-	EXPECT_EQ(size, fdinfo(self->fd, "shared", "gtt"));
-	EXPECT_EQ(size, fdinfo(self->fd, "total", "gtt"));
+	EXPECT_EQ(size, fdinfo_value(self->fd, "shared", "gtt"));
+	EXPECT_EQ(size, fdinfo_value(self->fd, "total", "gtt"));
 	close(prime.fd);
 	EXPECT_EQ(0, dgmm_gem_close(self->fd, bo));
 }
