@@ -146,24 +146,31 @@ static s64 budget_burst(u32 rate_mbps)
 }
 
 /**
- * dgmm_move_budget_init - start a budget, full
+ * dgmm_move_budget_init - start a budget
  * @b: the budget
  * @now: the time now (ktime_get())
+ *
+ * It fills up at the first look, whatever the rate.
  */
 void dgmm_move_budget_init(struct dgmm_move_budget *b, ktime_t now)
 {
 	spin_lock_init(&b->lock);
-	/* Long enough ago to be full at the first look, whatever the rate. */
-	b->last = ktime_sub_ms(now, 2 * DGMM_MOVE_BUDGET_BURST_MS);
+	b->last = now;
 	b->bytes = 0;
+	b->rate = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_move_budget_init);
+
+/* Longer idle times than this refill nothing more (and cannot overflow). */
+#define DGMM_MOVE_BUDGET_MAX_IDLE_NS	(3600LL * NSEC_PER_SEC)
 
 /**
  * dgmm_move_budget_left - refill a budget for the time gone by, and read it
  * @b: the budget
  * @rate_mbps: MiB per second it fills at; 0 means no budget
  * @now: the time now (ktime_get())
+ *
+ * A rate other than the last one starts the budget anew, full.
  *
  * Return: bytes left (S64_MAX without a budget); 0 or less means spent.
  */
@@ -176,9 +183,13 @@ s64 dgmm_move_budget_left(struct dgmm_move_budget *b, u32 rate_mbps, ktime_t now
 	rate_mbps = min(rate_mbps, DGMM_MOVE_BUDGET_MAX_MBPS);
 
 	spin_lock(&b->lock);
-	/* Twice the burst refills it from its lowest to its highest. */
+	if (b->rate != rate_mbps) {
+		b->rate = rate_mbps;
+		b->bytes = budget_burst(rate_mbps);
+		b->last = now;
+	}
 	elapsed_ns = clamp_t(s64, ktime_to_ns(ktime_sub(now, b->last)), 0,
-			     2LL * DGMM_MOVE_BUDGET_BURST_MS * NSEC_PER_MSEC);
+			     DGMM_MOVE_BUDGET_MAX_IDLE_NS);
 	b->bytes += mul_u64_u64_div_u64(elapsed_ns, (u64)rate_mbps * SZ_1M, NSEC_PER_SEC);
 	b->bytes = min(b->bytes, budget_burst(rate_mbps));
 	if (ktime_after(now, b->last))
@@ -195,18 +206,17 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_move_budget_left);
  * @rate_mbps: its rate, as given to dgmm_move_budget_left()
  * @bytes: bytes moved
  *
- * The budget may go below zero, down to minus one burst: a submit that had
- * to move much holds promotions back for at most two bursts' time.
+ * As amdgpu's moverate, every byte is paid back, however far below zero
+ * the budget goes: a submit that had to move much holds promotions back
+ * for as long as its bytes take at the rate.
  */
 void dgmm_move_budget_charge(struct dgmm_move_budget *b, u32 rate_mbps, u64 bytes)
 {
-	s64 burst;
-
 	if (!rate_mbps || !bytes)
 		return;
-	burst = budget_burst(min(rate_mbps, DGMM_MOVE_BUDGET_MAX_MBPS));
 	spin_lock(&b->lock);
-	b->bytes = max(b->bytes - (s64)min_t(u64, bytes, S64_MAX / 2), -burst);
+	/* Not below -S64_MAX / 2: room is left for the refill's addition. */
+	b->bytes = max(b->bytes - (s64)min_t(u64, bytes, S64_MAX / 4), -S64_MAX / 2);
 	spin_unlock(&b->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_move_budget_charge);

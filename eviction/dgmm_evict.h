@@ -45,10 +45,11 @@ enum dgmm_promote_outcome {
 
 /**
  * struct dgmm_move_budget - how many bytes optional moves may still take
- * @lock: protects the two below
+ * @lock: protects the three below
  * @last: when @bytes was last refilled
  * @bytes: the budget left; negative after a submit that had to move more
  *	   than it had, which later submits pay back
+ * @rate: the rate it fills at, in MiB/s; a new rate starts it anew
  *
  * A token bucket, as amdgpu's moverate: it fills at a rate (MB/s) up to
  * DGMM_MOVE_BUDGET_BURST_MS worth of it, and every byte a submit moves
@@ -56,12 +57,13 @@ enum dgmm_promote_outcome {
  * a BO back to its preferred domain by evicting others only while the
  * budget is positive; otherwise the BO stays in any domain it is allowed
  * in. Moves that have to happen (a BO the device cannot reach where it
- * is) are never refused, only charged.
+ * is) are never refused, only charged, in full.
  */
 struct dgmm_move_budget {
 	spinlock_t lock; /* see kernel-doc */
 	ktime_t last;
 	s64 bytes;
+	u32 rate;
 };
 
 #define DGMM_MOVE_BUDGET_BURST_MS	200

@@ -59,6 +59,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect kselftest:dgmm_unpriv_test \
 	--expect kselftest:dgmm_trace_test \
 	--expect kselftest:dgmm_fdinfo_test \
+	--expect kselftest:dgmm_evict_test \
 	--expect stress:dgmm-stress \
 	--expect stress:dgmm-stress-faults \
 	--expect guest:tiny-load \
@@ -75,6 +76,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect distro/kselftest:dgmm_unpriv_test \
 	--expect distro/kselftest:dgmm_trace_test \
 	--expect distro/kselftest:dgmm_fdinfo_test \
+	--expect distro/kselftest:dgmm_evict_test \
 	--expect distro/stress:dgmm-stress \
 	--expect distro/guest:tiny-load \
 	--expect distro/kselftest:dgmm_pressure_test@tiny \

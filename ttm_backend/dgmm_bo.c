@@ -211,11 +211,12 @@ static int dgmm_bo_vm_access(struct vm_area_struct *vma, unsigned long addr,
 
 	if (len < 1 || offset + len > tbo->base.size)
 		return -EIO;
-	ret = ttm_bo_reserve(tbo, true, false, NULL);
+	/* A debugger's look is no use: not ttm_bo_unreserve(), which bumps the LRU. */
+	ret = dma_resv_lock_interruptible(tbo->base.resv, NULL);
 	if (ret)
 		return ret;
 	ret = dgmm_mm_access(tbo, offset, buf, len, write);
-	ttm_bo_unreserve(tbo);
+	dma_resv_unlock(tbo->base.resv);
 	return ret;
 }
 
@@ -568,14 +569,18 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_mem_range);
  * @bo: the BO, not reserved
  * @state: filled in
  *
- * Return: 0 or -ERESTARTSYS.
+ * Return: 0 or -EINTR (a signal).
  */
 int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state)
 {
 	struct ttm_resource *res;
 	int err;
 
-	err = ttm_bo_reserve(&bo->tbo, true, false, NULL);
+	/*
+	 * Looking is not using: dma_resv_unlock() below, not
+	 * ttm_bo_unreserve(), which would move the BO to its LRU tail.
+	 */
+	err = dma_resv_lock_interruptible(bo->tbo.base.resv, NULL);
 	if (err)
 		return err;
 
@@ -591,7 +596,7 @@ int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state)
 				    (res->placement & TTM_PL_FLAG_CONTIGUOUS);
 	}
 	state->swapped = bo->tbo.ttm && (bo->tbo.ttm->page_flags & TTM_TT_FLAG_SWAPPED);
-	ttm_bo_unreserve(&bo->tbo);
+	dma_resv_unlock(bo->tbo.base.resv);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_state);

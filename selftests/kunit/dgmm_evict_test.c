@@ -65,9 +65,9 @@ static const struct budget_case budget_cases[] = {
 		{ 0, MIB(20), MIB(30) }, { 0, MIB(-10), 0 }, { 100, 0, 0 },
 		{ 50, MIB(5), 0 },
 	}, 4 },
-	{ "overdraft floors at one burst", 100, {
-		{ 0, MIB(20), SZ_1G }, { 0, MIB(-20), SZ_1G }, { 0, MIB(-20), 0 },
-		{ 200, 0, 0 }, { 200, MIB(20), 0 },
+	{ "a big overdraft is paid back in full", 100, {
+		{ 0, MIB(20), SZ_1G }, { 0, MIB(-1004), 0 }, { 5000, MIB(-504), 0 },
+		{ 5040, MIB(0), 0 }, { 200, MIB(20), 0 },
 	}, 5 },
 	{ "huge rate does not overflow", U32_MAX, {
 		{ 0, (s64)1000000 * SZ_1M * DGMM_MOVE_BUDGET_BURST_MS / 1000, 0 },
@@ -97,12 +97,16 @@ static void move_budget_table(struct kunit *test)
 				    "step %u", i);
 		dgmm_move_budget_charge(&b, c->rate_mbps, st->charge);
 	}
-	/* Time that runs backwards adds nothing. */
-	if (c->rate_mbps) {
+	if (c->rate_mbps && c->rate_mbps < U32_MAX) {
 		s64 left = dgmm_move_budget_left(&b, c->rate_mbps, now);
 
+		/* Time that runs backwards adds nothing. */
 		KUNIT_EXPECT_EQ(test, dgmm_move_budget_left(&b, c->rate_mbps,
 							    ktime_sub_ms(now, 50)), left);
+		/* A new rate starts a new budget, full, whatever was owed. */
+		dgmm_move_budget_charge(&b, c->rate_mbps, SZ_1G);
+		KUNIT_EXPECT_EQ(test, dgmm_move_budget_left(&b, 2 * c->rate_mbps, now),
+				(s64)2 * c->rate_mbps * SZ_1M * DGMM_MOVE_BUDGET_BURST_MS / 1000);
 	}
 }
 
