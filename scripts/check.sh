@@ -62,6 +62,8 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect kselftest:dgmm_evict_test \
 	--expect stress:dgmm-stress \
 	--expect stress:dgmm-stress-faults \
+	--expect stress:dgmm-stress-evict \
+	--expect stress:dgmm-stress-evict-budget \
 	--expect guest:tiny-load \
 	--expect kselftest:dgmm_pressure_test@tiny \
 	--expect kselftest:dgmm_gem_test@tiny \

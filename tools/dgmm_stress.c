@@ -4,6 +4,7 @@
  *
  *   dgmm-stress [--seed N] [--seconds S] [--procs P] [--threads T]
  *               [--device I] [--oversubscribe X] [--fault-inject]
+ *               [--evict [--budget-mbps M]]
  *
  * P worker processes, each with its own DRM file shared by T threads, each
  * thread with its own BOs and random stream (from the seed), keep a working
@@ -20,6 +21,17 @@
  * random (failslab and fail_page_alloc, limited to tasks that set
  * /proc/self/make-it-fail): ioctls must then fail cleanly (-ENOMEM,
  * -ENOSPC, -EINTR, -EAGAIN) and no content may be lost.
+ *
+ * With --evict the workers instead create their share of the working set
+ * up front (BOs that prefer VRAM and may go to GTT) and drive it with
+ * device jobs only: nine jobs in ten on a hot quarter of their BOs (about
+ * three quarters of VRAM at 3x), the rest on the cold ones; they read BOs
+ * back through /proc/self/mem, which moves nothing. A job's BOs
+ * always fit in VRAM and GTT, so a job that fails with -ENOMEM or -ENOSPC
+ * failed because the eviction it needed did not happen: the run counts
+ * those (they must be zero), and prints the device's evictions, the way
+ * back to VRAM (promotions) and the bytes moved, from its debugfs stats.
+ * --budget-mbps sets dgmm's move_budget_mbps for the run (0: no budget).
  *
  * The output is TAP, with the counts on comment lines; the exit status is
  * 0 only if nothing was lost and every error was one of the expected kind.
@@ -71,7 +83,7 @@ static struct shared *shared;
 /* Counters a worker hands back to the parent through a pipe when it ends. */
 struct counts {
 	__u64 ops, creates, writes, fills, copies, migrates, waits, closes;
-	__u64 bytes_verified, lost_bytes;
+	__u64 bytes_verified, lost_bytes, spurious;
 	__u64 err_nomem, err_nospc, err_busy, err_intr, err_other;
 	int first_other_err;
 };
@@ -80,6 +92,7 @@ struct bo {
 	__u32 handle;
 	__u64 size;		/* bytes */
 	__u32 domains;
+	bool hot;		/* --evict: in the hot quarter */
 	__u8 *map;
 	__u8 *model;		/* one value per page */
 };
@@ -91,6 +104,9 @@ struct worker {
 	__u64 budget, used;
 	struct counts c;
 };
+
+/* --evict: the eviction mode (see the top of this file). */
+static bool evict_mode;
 
 /* /proc/self/make-it-fail of a worker under fault injection, or -1. */
 static __thread int make_it_fail = -1;
@@ -132,6 +148,21 @@ static void count_err(struct counts *c, int err)
 	}
 }
 
+/*
+ * A job's BOs fit in VRAM and GTT whatever else is allocated (the working
+ * set is at most VRAM + GTT): without fault injection, no room means an
+ * eviction that should have happened did not.
+ */
+static void count_job_err(struct worker *w, int err)
+{
+	count_err(&w->c, err);
+	if ((err == -ENOMEM || err == -ENOSPC) && make_it_fail < 0) {
+		if (!w->c.spurious)
+			printf("# job failed with %s without fault injection\n", strerror(-err));
+		w->c.spurious++;
+	}
+}
+
 static int submit(int fd, struct drm_dgmm_job_op *op)
 {
 	struct drm_dgmm_submit s = { .ops = (__u64)(uintptr_t)op, .num_ops = 1 };
@@ -143,11 +174,33 @@ static int submit(int fd, struct drm_dgmm_job_op *op)
 	return err;
 }
 
+/*
+ * --evict reads BOs through /proc/self/mem, as a debugger would: that
+ * reads VRAM where it is. A fault on the mapping would move a BO into the
+ * CPU-visible window, and evict others, for the check alone.
+ */
+static __thread int mem_fd = -1;
+
+static const __u8 *read_page(struct bo *b, __u64 p, __u8 *buf)
+{
+	const __u8 *page = b->map + p * PAGE;
+
+	if (!evict_mode)
+		return page;
+	if (mem_fd < 0)
+		mem_fd = open("/proc/self/mem", O_RDONLY);
+	if (pread(mem_fd, buf, PAGE, (off_t)(uintptr_t)page) != PAGE)
+		memset(buf, 0xee, PAGE);	/* counted as lost below */
+	return buf;
+}
+
 /* Checks every byte of @b against its model; the BO must be idle. */
 static void verify(struct worker *w, struct bo *b)
 {
+	static __thread __u8 buf[PAGE];
+
 	for (__u64 p = 0; p < b->size / PAGE; p++) {
-		const __u8 *page = b->map + p * PAGE;
+		const __u8 *page = read_page(b, p, buf);
 
 		for (__u64 i = 0; i < PAGE; i++) {
 			if (page[i] != b->model[p]) {
@@ -270,7 +323,7 @@ static void op_fill(struct worker *w, struct bo *b)
 	op.value = v;
 	err = submit(w->fd, &op);
 	if (err) {
-		count_err(&w->c, err);
+		count_job_err(w, err);
 		return;
 	}
 	memset(b->model + first, v, count);
@@ -295,7 +348,7 @@ static void op_copy(struct worker *w, struct bo *dst, struct bo *src)
 	op.size = pages * PAGE;
 	err = submit(w->fd, &op);
 	if (err) {
-		count_err(&w->c, err);
+		count_job_err(w, err);
 		return;
 	}
 	memmove(dst->model + d, src->model + s, pages);
@@ -324,6 +377,72 @@ static void op_verify(struct worker *w, struct bo *b)
 {
 	if (!wait_idle(w, b))
 		verify(w, b);
+}
+
+/* --evict: the working set, created up front: BOs of 1 to 4 MiB. */
+static void evict_setup(struct worker *w)
+{
+	while (w->n < MAX_BOS) {
+		struct bo *b = &w->bos[w->n];
+		int err;
+
+		b->size = (256 + below(768)) * PAGE;
+		if (w->used + b->size > w->budget)
+			break;
+		faults_on(true);
+		err = dgmm_gem_create(w->fd, b->size, DRM_DGMM_DOMAIN_VRAM,
+				      DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT, 0, &b->handle);
+		faults_on(false);
+		if (err) {
+			count_err(&w->c, err);
+			if (err == -ENOMEM || err == -ENOSPC)
+				w->c.spurious++;
+			continue;
+		}
+		b->map = dgmm_gem_mmap(w->fd, b->handle, b->size);
+		b->model = calloc(b->size / PAGE, 1);
+		if (b->map == MAP_FAILED || !b->model) {
+			count_err(&w->c, b->map == MAP_FAILED ? -errno : -ENOMEM);
+			if (b->map != MAP_FAILED)
+				munmap(b->map, b->size);
+			free(b->model);
+			dgmm_gem_close(w->fd, b->handle);
+			break;
+		}
+		b->domains = DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT;
+		b->hot = w->n % 4 == 0;
+		w->used += b->size;
+		w->n++;
+		w->c.creates++;
+	}
+}
+
+/* A BO of the hot quarter nine times in ten, else a cold one. */
+static struct bo *evict_pick(struct worker *w)
+{
+	bool hot = below(10) != 0;
+
+	for (int tries = 0; tries < 8; tries++) {
+		struct bo *b = &w->bos[below(w->n)];
+
+		if (b->hot == hot)
+			return b;
+	}
+	return &w->bos[below(w->n)];
+}
+
+static void evict_step(struct worker *w)
+{
+	unsigned int r = below(100);
+	struct bo *b = evict_pick(w);
+
+	w->c.ops++;
+	if (r < 70)
+		op_fill(w, b);
+	else if (r < 97)
+		op_copy(w, b, evict_pick(w));
+	else
+		op_verify(w, b);
 }
 
 static void worker_step(struct worker *w)
@@ -403,14 +522,18 @@ static void *thread_main(void *arg)
 		if (make_it_fail < 0)
 			t->failed = true;
 	}
-	while (!t->failed && time(NULL) < t->deadline)
-		worker_step(w);
+	if (evict_mode)
+		evict_setup(w);
+	while (!t->failed && time(NULL) < t->deadline && (!evict_mode || w->n))
+		evict_mode ? evict_step(w) : worker_step(w);
 	/* The end is checked without faults: nothing may have been lost. */
 	if (make_it_fail >= 0)
 		close(make_it_fail);
 	make_it_fail = -1;
 	while (w->n)
 		op_close(w, w->n - 1);
+	if (mem_fd >= 0)
+		close(mem_fd);
 	t->c = w->c;
 	free(w);
 	return NULL;
@@ -557,6 +680,103 @@ static long long faults_setup(bool on)
 	return injected;
 }
 
+#define BUDGET_PARAM "/sys/module/dgmm/parameters/move_budget_mbps"
+
+/* The first line of @path, without its newline; 0 or -1. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok = f && fgets(buf, len, f);
+
+	if (f)
+		fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Device @index of the dgmm render nodes, its minor in @minors[index]. */
+static int open_device_minor(int index, int *minors)
+{
+	int fds[DGMM_MAX_DEVICES], n = dgmm_open_devices(fds, minors, DGMM_MAX_DEVICES);
+	int fd = -1;
+
+	for (int i = 0; i < n; i++) {
+		if (i == index)
+			fd = fds[i];
+		else
+			close(fds[i]);
+	}
+	return fd;
+}
+
+/* The device's debugfs stats file (through its PCI name); false if none. */
+static bool stats_dir(int minor, char *path, size_t len)
+{
+	char link[64], target[256];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/drm/renderD%d/device", minor);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	snprintf(path, len, "/sys/kernel/debug/dri/%s/stats", strrchr(target, '/') + 1);
+	return !access(path, R_OK);
+}
+
+/* What the device's debugfs stats say about moves (see dgmm_debugfs.c). */
+struct dev_stats {
+	unsigned long long moved, evict_vram, evict_gtt, promoted, no_room, over_budget;
+};
+
+static struct dev_stats read_stats(const char *path)
+{
+	struct dev_stats st = { 0 };
+	char line[128], from[16], to[16];
+	unsigned long long v;
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "bytes %15[a-z]->%15[a-z]: %llu", from, to, &v) == 3)
+			st.moved += v;
+		else if (sscanf(line, "evictions from vram: %llu", &v) == 1)
+			st.evict_vram = v;
+		else if (sscanf(line, "evictions from gtt: %llu", &v) == 1)
+			st.evict_gtt = v;
+		else if (sscanf(line, "promotions: %llu", &v) == 1)
+			st.promoted = v;
+		else if (sscanf(line, "promotions_no_room: %llu", &v) == 1)
+			st.no_room = v;
+		else if (sscanf(line, "promotions_over_budget: %llu", &v) == 1)
+			st.over_budget = v;
+	}
+	if (f)
+		fclose(f);
+	return st;
+}
+
+static void print_eviction(const struct counts *c, const struct dev_stats *b,
+			   const struct dev_stats *a, bool have_stats, int seconds)
+{
+	unsigned long long jobs = c->fills + c->copies;
+
+	printf("# eviction: jobs %llu (%.1f/s), ENOMEM or ENOSPC %llu\n", jobs,
+	       (double)jobs / seconds, (unsigned long long)c->spurious);
+	if (!have_stats) {
+		printf("# no debugfs stats: moves not counted\n");
+		return;
+	}
+	printf("# evictions from VRAM %llu, from GTT %llu\n",
+	       a->evict_vram - b->evict_vram, a->evict_gtt - b->evict_gtt);
+	printf("# promotions %llu, no room %llu, over budget %llu\n",
+	       a->promoted - b->promoted, a->no_room - b->no_room,
+	       a->over_budget - b->over_budget);
+	printf("# bytes moved %llu, %llu per job\n", a->moved - b->moved,
+	       jobs ? (a->moved - b->moved) / jobs : 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -567,6 +787,8 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "oversubscribe", required_argument, NULL, 'x' },
 		{ "fault-inject", no_argument, NULL, 'f' },
+		{ "evict", no_argument, NULL, 'e' },
+		{ "budget-mbps", required_argument, NULL, 'b' },
 		{ 0 }
 	};
 	__u64 seed = time(NULL), vram, gtt, vram0, gtt0, budget;
@@ -576,6 +798,10 @@ int main(int argc, char **argv)
 	struct counts sum = { 0 };
 	struct drm_dgmm_query_regions *r;
 	bool faults = false, ok = true;
+	const char *budget_mbps = NULL;
+	char old_budget[32] = "", stats_path[300] = "";
+	struct dev_stats before = { 0 }, after = { 0 };
+	int minors[DGMM_MAX_DEVICES];
 	long long injected = 0;
 	unsigned int kills = 0, restarts = 0, next = 0;
 	time_t deadline;
@@ -603,6 +829,12 @@ int main(int argc, char **argv)
 		case 'f':
 			faults = true;
 			break;
+		case 'e':
+			evict_mode = true;
+			break;
+		case 'b':
+			budget_mbps = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -615,12 +847,21 @@ int main(int argc, char **argv)
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
 		return 1;
-	printf("TAP version 13\n1..3\n");
+	printf("TAP version 13\n1..%d\n", evict_mode ? 4 : 3);
 	printf("# dgmm-stress --seed %llu --seconds %d --procs %d --threads %d --device %d",
 	       (unsigned long long)seed, seconds, procs, threads, device);
-	printf(" --oversubscribe %d%s\n", x, faults ? " --fault-inject" : "");
+	printf(" --oversubscribe %d%s%s%s%s\n", x, faults ? " --fault-inject" : "",
+	       evict_mode ? " --evict" : "", budget_mbps ? " --budget-mbps " : "",
+	       budget_mbps ? budget_mbps : "");
 
-	fd = open_device(device);
+	fd = open_device_minor(device, minors);
+	if (fd >= 0 && stats_dir(minors[device], stats_path, sizeof(stats_path)))
+		before = read_stats(stats_path);
+	if (budget_mbps && (read_line(BUDGET_PARAM, old_budget, sizeof(old_budget)) ||
+			    dgmm_write_file(BUDGET_PARAM, budget_mbps))) {
+		printf("not ok 1 set %s to %s\n", BUDGET_PARAM, budget_mbps);
+		return 1;
+	}
 	r = fd < 0 ? NULL : dgmm_query_regions(fd);
 	if (!r) {
 		printf("not ok 1 open device %d\n", device);
@@ -683,6 +924,10 @@ int main(int argc, char **argv)
 		add_counts(&sum, &c);
 	}
 	injected = faults ? faults_setup(false) : 0;
+	if (old_budget[0])
+		dgmm_write_file(BUDGET_PARAM, old_budget);
+	if (stats_path[0])
+		after = read_stats(stats_path);
 
 	printf("# operations %llu: creates %llu, CPU writes %llu, fills %llu, copies %llu,",
 	       (unsigned long long)sum.ops, (unsigned long long)sum.creates,
@@ -702,11 +947,13 @@ int main(int argc, char **argv)
 	printf("\n");
 	if (faults)
 		printf("# faults injected (failslab, fail_page_alloc): %lld\n", injected);
+	if (evict_mode)
+		print_eviction(&sum, &before, &after, stats_path[0], seconds);
 
 	/* What killed workers found counts too; and the run must have done its work. */
 	sum.lost_bytes = shared->lost_bytes;
 	sum.err_other = shared->err_other;
-	ok = ok && sum.bytes_verified && sum.fills && sum.copies && sum.migrates;
+	ok = ok && sum.bytes_verified && sum.fills && sum.copies && (evict_mode || sum.migrates);
 	if (faults && (injected <= 0 || !marked_caches)) {
 		printf("# fault injection did not take effect\n");
 		ok = false;
@@ -727,6 +974,11 @@ int main(int argc, char **argv)
 	printf("%s 3 VRAM and GTT use back where they were (VRAM %llu/%llu, GTT %llu/%llu bytes)\n",
 	       vram <= vram0 && gtt <= gtt0 ? "ok" : "not ok", (unsigned long long)vram,
 	       (unsigned long long)vram0, (unsigned long long)gtt, (unsigned long long)gtt0);
+	if (evict_mode) {
+		printf("%s 4 no job failed with ENOMEM or ENOSPC (%llu did)\n",
+		       sum.spurious ? "not ok" : "ok", (unsigned long long)sum.spurious);
+		ok = ok && !sum.spurious;
+	}
 	close(fd);
 	return ok && !sum.lost_bytes && !sum.err_other && vram <= vram0 && gtt <= gtt0 ? 0 : 1;
 }

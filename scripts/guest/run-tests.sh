@@ -123,6 +123,14 @@ if [ $distro = 0 ]; then
 	section stress dgmm-stress-faults dgmm-stress --seed "$stress_seed" \
 		--seconds "$stress_seconds" --procs 4 --threads 2 --device 1 --oversubscribe 3 \
 		--fault-inject
+	# Eviction: 3x VRAM with a hot quarter, driven by device jobs, without
+	# and with a move budget (32 MiB/s, a quarter of this device's VRAM).
+	section stress dgmm-stress-evict dgmm-stress --seed "$stress_seed" \
+		--seconds "$stress_seconds" --procs 4 --threads 2 --device 1 --oversubscribe 3 \
+		--evict --budget-mbps 0
+	section stress dgmm-stress-evict-budget dgmm-stress --seed "$stress_seed" \
+		--seconds "$stress_seconds" --procs 4 --threads 2 --device 1 --oversubscribe 3 \
+		--evict --budget-mbps 32
 fi
 
 # Tiny regions: GTT much smaller than VRAM, a small CPU-visible window.
