@@ -9,6 +9,8 @@
 #   make demo     boot the VM and show both devices and their memory
 #   make bench    build a kernel without debug options (once), boot it with
 #                 bochs too and print the benchmark table (out/bench.txt)
+#   make trace    record dgmm's trace events in the VM with trace-cmd during a
+#                 short eviction stress; report out/trace.dat here
 #   make shell    boot the VM with dgmm loaded and an interactive shell
 #   make vm RUN=script [EXTRA=dir]
 #                 boot the VM, copy EXTRA to /extra, run the script there
@@ -26,7 +28,7 @@
 SHELL := /bin/bash
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all check demo shell vm bench module deps kernel userspace clean
+.PHONY: all check demo shell vm bench trace module deps kernel userspace clean
 
 all: module
 
@@ -51,6 +53,9 @@ demo: module userspace
 
 bench:
 	@$(SCRIPTS)/bench.sh
+
+trace: module userspace
+	@$(SCRIPTS)/trace.sh
 
 shell: module userspace
 	@$(SCRIPTS)/run-vm.sh --mode shell

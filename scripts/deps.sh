@@ -21,6 +21,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils	# the test VM
 	python3							# log checker
 	git							# static checks list the tracked sources
+	trace-cmd						# make trace: record in the VM, report here
 )
 
 if [ "${1:-}" = --list ]; then

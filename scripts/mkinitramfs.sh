@@ -1,7 +1,7 @@
 #!/bin/bash
 # Pack the test VM's initramfs: busybox, the kernel's modules with dgmm.ko and
-# dgmm_test.ko added, the userspace tests, the guest scripts and, optionally,
-# a user's directory and script.
+# dgmm_test.ko added, the userspace tests, the guest scripts, trace-cmd and,
+# optionally, a user's directory and script.
 #   mkinitramfs.sh [--kernel check|bench|distro] OUTPUT [EXTRA_DIR] [RUN_SCRIPT]
 # check and bench are the project's kernels (every module of theirs goes in);
 # distro is Debian's own kernel, of which only the modules dgmm needs go in.
@@ -72,6 +72,21 @@ for ko in dgmm.ko dgmm_test.ko; do
 	[ -f "$moddir/$ko" ] && cp "$moddir/$ko" "$root/lib/modules/$kver/extra/"
 done
 depmod -b "$root" "$kver"
+
+# trace-cmd (Debian's, with the libraries it links and its event plugins),
+# so that the guest can record what the host reports (make trace).
+if tc=$(command -v trace-cmd); then
+	for f in "$tc" $(ldd "$tc" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
+	for d in /usr/lib/x86_64-linux-gnu/traceevent /usr/lib/x86_64-linux-gnu/trace-cmd; do
+		if [ -d "$d" ]; then
+			mkdir -p "$root$d"
+			cp -a "$d"/. "$root$d/"
+		fi
+	done
+fi
 
 if [ -n "$extra" ]; then
 	[ -d "$extra" ] || die "EXTRA=$extra is not a directory"

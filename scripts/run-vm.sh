@@ -2,7 +2,7 @@
 # Boot the test VM: two ivshmem-plain devices as discrete devices, the
 # project's kernel and an initramfs made for the run.
 #
-#   run-vm.sh [--mode check|demo|shell|run|bench|distro] [--extra DIR] [--run SCRIPT]
+#   run-vm.sh [--mode check|demo|shell|run|bench|trace|distro] [--extra DIR] [--run SCRIPT]
 #             [--kernel check|bench|distro] [--log FILE] [--timeout SECONDS]
 #
 # --kernel picks the kernel: the project's test kernel (check, the default),
@@ -56,6 +56,7 @@ cmdline="console=ttyS0 panic=-1 loglevel=7 dgmm_mode=$mode dgmm_kernel=$kernel d
 # (to repeat one; the guest picks and prints one otherwise).
 [ -n "${DGMM_STRESS_SECONDS:-}" ] && cmdline="$cmdline dgmm_stress_seconds=$DGMM_STRESS_SECONDS"
 [ -n "${DGMM_STRESS_SEED:-}" ] && cmdline="$cmdline dgmm_stress_seed=$DGMM_STRESS_SEED"
+[ -n "${DGMM_TRACE_SECONDS:-}" ] && cmdline="$cmdline dgmm_trace_seconds=$DGMM_TRACE_SECONDS"
 
 qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m "$mem"
 	-kernel "$image" -initrd "$initrd"

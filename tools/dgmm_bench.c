@@ -16,6 +16,14 @@
  * 3. CPU faults on fresh 4 MiB mappings, one write per page: a SYSTEM BO of
  *    dgmm against a bochs dumb buffer (both fault in system pages), and a
  *    VRAM BO against the same.
+ * 4. Eviction, on the last device (the smaller VRAM): bytes moved per
+ *    second while device jobs cycle through 2x and 3x VRAM in 8 MiB BOs
+ *    (each job brings its BO back and evicts the least recently used one),
+ *    against memcpy; the time per such eviction with 1,000 and with
+ *    100,000 other BOs alive in GTT, one against the other; the submit
+ *    ioctl's latency when it evicts against when it does not; and jobs per
+ *    second and bytes moved per job for a working set of 1.5x VRAM with a
+ *    hot third, with and without a move budget of 32 MiB/s.
  *
  * It refuses to report when the clock it measures with is jiffies (a guest
  * whose TSC was declared unstable): every figure would have a 4 ms grain.
@@ -86,9 +94,9 @@ struct row {
 	struct figure ours, base;
 };
 
-static struct row rows[32];
+static struct row rows[48];
 static int nrows;
-static char notes[4][160];
+static char notes[12][160];
 static int nnotes;
 
 static void add_row(const char *figure, struct figure ours, const char *baseline,
@@ -551,17 +559,294 @@ static void bench_objects(int fd, int minor, int bochs)
 		"bochs dumb (SYSTEM) 4 MiB", base, "page/s", "-");
 }
 
+/* --- eviction ---------------------------------------------------------------- */
+
+#define BUDGET_PARAM "/sys/module/dgmm/parameters/move_budget_mbps"
+
+static void set_budget(unsigned int mbps)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%u", mbps);
+	if (dgmm_write_file(BUDGET_PARAM, v))
+		die(BUDGET_PARAM);
+}
+
+/* Bytes the device's moves have copied so far (debugfs stats). */
+static long long moved_bytes(int minor)
+{
+	static const char *const names[] = { "system", "gtt", "vram" };
+	long long sum = 0;
+	char name[32];
+
+	for (int f = 0; f < 3; f++) {
+		for (int t = 0; t < 3; t++) {
+			snprintf(name, sizeof(name), "bytes %s->%s", names[f], names[t]);
+			sum += debugfs_counter(minor, "stats", name);
+		}
+	}
+	return sum;
+}
+
+static long long evictions(int minor)
+{
+	return debugfs_counter(minor, "stats", "evictions from vram") +
+	       debugfs_counter(minor, "stats", "evictions from gtt");
+}
+
+struct pool {
+	__u32 *h;
+	int n;
+};
+
+static struct pool pool_create(int fd, int n, size_t size, __u32 preferred, __u32 allowed)
+{
+	struct pool p = { calloc(n, sizeof(__u32)), n };
+
+	if (!p.h)
+		die("calloc");
+	for (int i = 0; i < n; i++)
+		if (dgmm_gem_create(fd, size, preferred, allowed, 0, &p.h[i]))
+			die("create");
+	return p;
+}
+
+static void pool_idle(int fd, struct pool *p)
+{
+	for (int i = 0; i < p->n; i++)
+		if (dgmm_gem_wait(fd, p->h[i], -1))
+			die("wait");
+}
+
+static void pool_free(int fd, struct pool *p)
+{
+	pool_idle(fd, p);
+	for (int i = 0; i < p->n; i++)
+		dgmm_gem_close(fd, p->h[i]);
+	free(p->h);
+	settle();
+}
+
+static void job(int fd, __u32 h)
+{
+	if (dgmm_submit_fill(fd, h, 0, 4096, 0x5a))
+		die("submit");
+}
+
+/*
+ * One round: a job on each BO of @p in creation order, which is least
+ * recently used first: every job brings its BO back to VRAM and evicts the
+ * next one's. Returns MiB/s moved (from the device's own count).
+ */
+static double eviction_round(int fd, int minor, struct pool *p, long long *evicted)
+{
+	long long moved = moved_bytes(minor), ev = evictions(minor);
+	double t = now();
+
+	for (int i = 0; i < p->n; i++)
+		job(fd, p->h[i]);
+	pool_idle(fd, p);
+	t = now() - t;
+	*evicted = evictions(minor) - ev;
+	return (moved_bytes(minor) - moved) / t / MIB;
+}
+
+static struct figure eviction_mibs(int fd, int minor, __u64 vram, int times)
+{
+	const size_t size = 8 * MIB;
+	struct pool p = pool_create(fd, times * vram / size, size, DRM_DGMM_DOMAIN_VRAM,
+				    DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT);
+	double s[MAX_SAMPLES];
+	long long ev = 0;
+	const int n = 8;
+
+	for (int i = 0; i < WARMUP + n; i++) {
+		double mibs = eviction_round(fd, minor, &p, &ev);
+
+		if (i >= WARMUP)
+			s[i - WARMUP] = mibs;
+	}
+	snprintf(notes[nnotes++], sizeof(notes[0]),
+		 "eviction at %dx VRAM: %d BOs of 8 MiB, %lld evictions in the last round of %d jobs",
+		 times, p.n, ev, p.n);
+	pool_free(fd, &p);
+	return summarize(s, n);
+}
+
+/*
+ * Microseconds per eviction with @others 4 KiB BOs alive in GTT: jobs on
+ * a pool of twice VRAM, each of which evicts one BO; the others are older,
+ * idle, and in no one's way.
+ */
+static struct figure eviction_cost_us(int fd, int minor, __u64 vram, int others)
+{
+	const size_t size = 4 * MIB;
+	struct pool bystanders = pool_create(fd, others, 4096, DRM_DGMM_DOMAIN_GTT,
+					     DRM_DGMM_DOMAIN_GTT);
+	struct pool p = pool_create(fd, 2 * vram / size, size, DRM_DGMM_DOMAIN_VRAM,
+				    DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT);
+	double s[MAX_SAMPLES];
+	const int n = 8;
+
+	for (int i = 0; i < WARMUP + n; i++) {
+		long long ev = evictions(minor);
+		double t = now();
+
+		for (int j = 0; j < p.n; j++)
+			job(fd, p.h[j]);
+		pool_idle(fd, &p);
+		t = now() - t;
+		ev = evictions(minor) - ev;
+		if (i >= WARMUP)
+			s[i - WARMUP] = ev > 0 ? t * 1e6 / ev : 0;
+	}
+	pool_free(fd, &p);
+	pool_free(fd, &bystanders);
+	return summarize(s, n);
+}
+
+/*
+ * Microseconds in the submit ioctl for a one-page fill. Without eviction:
+ * BOs that fill half of VRAM, each job's BO in VRAM already. Evicting:
+ * BOs of twice VRAM, jobs on the first half, which creating the second
+ * evicted to GTT: each job brings its BO back and evicts another, and the
+ * ioctl returns without waiting for either copy.
+ */
+static struct figure submit_us(int fd, __u64 vram, bool evicting)
+{
+	const size_t size = 4 * MIB;
+	struct pool p = pool_create(fd, (evicting ? 2 * vram : vram / 2) / size, size,
+				    DRM_DGMM_DOMAIN_VRAM,
+				    DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT);
+	int n = evicting ? p.n / 2 - 1 : p.n;
+	double s[MAX_SAMPLES];
+
+	if (n > MAX_SAMPLES)
+		n = MAX_SAMPLES;
+	pool_idle(fd, &p);
+	settle();
+	for (int i = 0; i < n; i++) {
+		double t = now();
+
+		job(fd, p.h[i]);
+		s[i] = (now() - t) * 1e6;
+		if (dgmm_gem_wait(fd, p.h[i], -1))
+			die("wait");
+		settle();
+	}
+	pool_free(fd, &p);
+	return summarize(s, n);
+}
+
+/*
+ * A working set of @scale x VRAM in 4 MiB BOs, a hot part (half of VRAM)
+ * taking nine jobs in ten: jobs per second, in samples of at least 200 ms
+ * (so that a budget refills during each), and the bytes moved per job,
+ * with the given move budget. Notes how many hot BOs end in VRAM: the
+ * simulated engine reaches GTT as fast as VRAM, so jobs per second alone
+ * cannot show what staying in GTT would cost on real hardware.
+ */
+static struct figure hot_set(int fd, int minor, __u64 vram, double scale,
+			     unsigned int budget, struct figure *moved_per_job)
+{
+	const size_t size = 4 * MIB;
+	struct pool p = pool_create(fd, scale * vram / size, size, DRM_DGMM_DOMAIN_VRAM,
+				    DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT);
+	int hot = (vram / 2) / size < p.n ? (vram / 2) / size : p.n, in_vram = 0;
+	double s[MAX_SAMPLES], m[MAX_SAMPLES];
+	unsigned long long r = 0x9e3779b97f4a7c15ull;
+	const int n = 8;
+
+	set_budget(budget);
+	for (int i = 0; i < WARMUP + n; i++) {
+		long long moved = moved_bytes(minor);
+		double t = now(), elapsed;
+		int jobs = 0;
+
+		do {
+			for (int j = 0; j < 64; j++, jobs++) {
+				int k;
+
+				r ^= r << 13;
+				r ^= r >> 7;
+				r ^= r << 17;
+				/* Nine in ten on the hot BOs; all on them if none is cold. */
+				if (r % 10 && p.n > hot)
+					k = (r >> 8) % hot;
+				else if (p.n > hot)
+					k = hot + (r >> 8) % (p.n - hot);
+				else
+					k = (r >> 8) % p.n;
+				job(fd, p.h[k]);
+			}
+			pool_idle(fd, &p);
+			elapsed = now() - t;
+		} while (elapsed < 0.2);
+		if (i >= WARMUP) {
+			s[i - WARMUP] = jobs / elapsed;
+			m[i - WARMUP] = (moved_bytes(minor) - moved) / (double)jobs / 1024;
+		}
+	}
+	set_budget(0);
+	for (int k = 0; k < hot; k++) {
+		struct drm_dgmm_gem_info info;
+
+		in_vram += !dgmm_gem_info(fd, p.h[k], &info) && info.domain == DRM_DGMM_DOMAIN_VRAM;
+	}
+	if (scale > 1)
+		snprintf(notes[nnotes++], sizeof(notes[0]),
+			 "%.1fx VRAM, budget %u MiB/s (0: none): %d of the %d hot BOs in VRAM at the end",
+			 scale, budget, in_vram, hot);
+	pool_free(fd, &p);
+	*moved_per_job = summarize(m, n);
+	return summarize(s, n);
+}
+
+static void bench_eviction(int fd, int minor)
+{
+	__u64 vram = dgmm_region(fd, DRM_DGMM_REGION_VRAM).size;
+	struct figure base = malloc_memcpy_mibs(8 * MIB), a, b, off_moved, on_moved, fits;
+
+	set_budget(0);
+	add_row("eviction at 2x VRAM, 8 MiB BOs", eviction_mibs(fd, minor, vram, 2),
+		"memcpy malloc->malloc 8 MiB", base, "MiB/s", "-");
+	add_row("eviction at 3x VRAM, 8 MiB BOs", eviction_mibs(fd, minor, vram, 3),
+		"memcpy malloc->malloc 8 MiB", base, "MiB/s", "-");
+
+	a = eviction_cost_us(fd, minor, vram, 1000);
+	b = eviction_cost_us(fd, minor, vram, 100000);
+	add_row("time per eviction, 100000 BOs", b, "the same, 1000 BOs", a, "us", "~1");
+
+	a = submit_us(fd, vram, false);
+	b = submit_us(fd, vram, true);
+	add_row("submit ioctl, evicting", b, "submit ioctl, no eviction", a, "us", "~1");
+
+	fits = hot_set(fd, minor, vram, 0.5, 0, &off_moved);
+	a = hot_set(fd, minor, vram, 1.5, 0, &off_moved);
+	b = hot_set(fd, minor, vram, 1.5, 32, &on_moved);
+	add_row("jobs 1.5x VRAM hot third, no budget", a, "working set 0.5x VRAM", fits,
+		"jobs/s", "-");
+	add_row("jobs 1.5x VRAM hot third, 32 MiB/s", b, "working set 0.5x VRAM", fits,
+		"jobs/s", "-");
+	add_row("jobs 1.5x VRAM hot third, 32 MiB/s", b, "the same, no budget", a, "jobs/s", ">1");
+	add_row("moved per job, budget 32 MiB/s", on_moved, "moved per job, no budget",
+		off_moved, "KiB", "<1");
+}
+
 int main(void)
 {
 	char cs[160], cs_end[64], kernel[160];
 	struct utsname u;
-	int fd, minor, bochs;
+	int fds[DGMM_MAX_DEVICES], minors[DGMM_MAX_DEVICES], ndev, fd, minor, bochs;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (dgmm_open_devices(&fd, &minor, 1) != 1) {
+	ndev = dgmm_open_devices(fds, minors, DGMM_MAX_DEVICES);
+	if (ndev < 1) {
 		fprintf(stderr, "dgmm-bench: no dgmm render node\n");
 		return 1;
 	}
+	fd = fds[0];
+	minor = minors[0];
 	require_fine_clock("before the run");
 	clocksource_name(cs, sizeof(cs));
 	uname(&u);
@@ -583,6 +868,7 @@ int main(void)
 	snprintf(notes[nnotes++], sizeof(notes[0]), "%s",
 		 "the engine copies with 64-bit moves, which beat glibc's memcpy under TCG: memcpy is a reference, not an upper bound");
 	bench_objects(fd, minor, bochs);
+	bench_eviction(fds[ndev - 1], minors[ndev - 1]);
 
 	require_fine_clock("at the end of the run");
 	clocksource_name(cs_end, sizeof(cs_end));

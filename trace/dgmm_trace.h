@@ -26,6 +26,24 @@
 #include "ttm_backend/dgmm_bo.h"
 #include "ttm_backend/dgmm_mm.h"
 
+/*
+ * The enums the events print by name: their values go into the events'
+ * format files, so that tools outside the kernel (trace-cmd, perf) can
+ * print the names too.
+ */
+TRACE_DEFINE_ENUM(DGMM_MOVE_VALIDATE);
+TRACE_DEFINE_ENUM(DGMM_MOVE_EVICT);
+TRACE_DEFINE_ENUM(DGMM_MOVE_FAULT);
+TRACE_DEFINE_ENUM(DGMM_MOVE_MIGRATE);
+TRACE_DEFINE_ENUM(DGMM_MOVE_SWAP);
+TRACE_DEFINE_ENUM(DGMM_MOVE_DMABUF);
+TRACE_DEFINE_ENUM(DGMM_EVICT_YES);
+TRACE_DEFINE_ENUM(DGMM_EVICT_NO_PINNED);
+TRACE_DEFINE_ENUM(DGMM_EVICT_NO_RANGE);
+TRACE_DEFINE_ENUM(DGMM_PROMOTE_DONE);
+TRACE_DEFINE_ENUM(DGMM_PROMOTE_NO_ROOM);
+TRACE_DEFINE_ENUM(DGMM_PROMOTE_BUDGET);
+
 /* Placements as the events print them; DGMM_TRACE_SWAP is swap space. */
 #define DGMM_TRACE_SWAP		7
 #define dgmm_trace_mem_type(t)						\

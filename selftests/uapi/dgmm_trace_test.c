@@ -184,7 +184,8 @@ static const struct event *find(const struct event *ev, unsigned int n, const ch
 	return NULL;
 }
 
-FIXTURE(trace) {
+/* What a test traced, and where. */
+struct trace_run {
 	int fd;
 	const char *tracefs;
 	char dev[64];	/* PCI name, as the events print it */
@@ -193,52 +194,64 @@ FIXTURE(trace) {
 	unsigned int n;
 };
 
+/* find() in what a test traced. */
+static const struct event *find_in(const struct trace_run *t, const char *name,
+				   unsigned int after, const char *k1, const char *v1,
+				   const char *k2, const char *v2)
+{
+	return find(t->ev, t->n, name, after, k1, v1, k2, v2);
+}
+
+FIXTURE(trace) {
+	struct trace_run run;
+};
+
 FIXTURE_SETUP(trace)
 {
 	int fds[DGMM_MAX_DEVICES], minors[DGMM_MAX_DEVICES], n, i;
 	char link[128], target[256];
 	ssize_t len;
 
-	self->fd = -1;
-	self->text = NULL;
-	self->ev = NULL;
+	self->run.fd = -1;
+	self->run.text = NULL;
+	self->run.ev = NULL;
 	n = dgmm_open_devices(fds, minors, DGMM_MAX_DEVICES);
 	if (n <= 0)
 		SKIP(return, "no dgmm render node");
 	for (i = 0; i < n - 1; i++)
 		close(fds[i]);
-	self->fd = fds[n - 1];
+	self->run.fd = fds[n - 1];
 	snprintf(link, sizeof(link), "/sys/class/drm/renderD%d/device", minors[n - 1]);
 	len = readlink(link, target, sizeof(target) - 1);
 	ASSERT_GT(len, 0);
 	target[len] = '\0';
-	snprintf(self->dev, sizeof(self->dev), "%s", strrchr(target, '/') + 1);
+	snprintf(self->run.dev, sizeof(self->run.dev), "%s", strrchr(target, '/') + 1);
 
-	self->tracefs = tracefs_find();
-	if (!self->tracefs)
+	self->run.tracefs = tracefs_find();
+	if (!self->run.tracefs)
 		SKIP(return, "no tracefs with dgmm's events");
-	ASSERT_EQ(0, trace_write(self->tracefs, "tracing_on", "0"));
-	ASSERT_EQ(0, trace_write(self->tracefs, "buffer_size_kb", "8192"));
-	ASSERT_EQ(0, trace_write(self->tracefs, "trace", ""));
-	ASSERT_EQ(0, trace_write(self->tracefs, "events/dgmm/enable", "1"));
-	ASSERT_EQ(0, trace_write(self->tracefs, "tracing_on", "1"));
+	ASSERT_EQ(0, trace_write(self->run.tracefs, "tracing_on", "0"));
+	ASSERT_EQ(0, trace_write(self->run.tracefs, "buffer_size_kb", "8192"));
+	ASSERT_EQ(0, trace_write(self->run.tracefs, "trace", ""));
+	ASSERT_EQ(0, trace_write(self->run.tracefs, "events/dgmm/enable", "1"));
+	ASSERT_EQ(0, trace_write(self->run.tracefs, "tracing_on", "1"));
 }
 
 FIXTURE_TEARDOWN(trace)
 {
-	if (self->tracefs) {
-		trace_write(self->tracefs, "tracing_on", "0");
-		trace_write(self->tracefs, "events/dgmm/enable", "0");
-		trace_write(self->tracefs, "trace", "");
+	if (self->run.tracefs) {
+		trace_write(self->run.tracefs, "tracing_on", "0");
+		trace_write(self->run.tracefs, "events/dgmm/enable", "0");
+		trace_write(self->run.tracefs, "trace", "");
 	}
-	free(self->text);
-	free(self->ev);
-	if (self->fd >= 0)
-		close(self->fd);
+	free(self->run.text);
+	free(self->run.ev);
+	if (self->run.fd >= 0)
+		close(self->run.fd);
 }
 
 /* Stops tracing and parses what was recorded. */
-static void collect(struct __test_metadata *_metadata, FIXTURE_DATA(trace) *self)
+static void collect(struct __test_metadata *_metadata, struct trace_run *self)
 {
 	ASSERT_EQ(0, trace_write(self->tracefs, "tracing_on", "0"));
 	free(self->text);
@@ -251,7 +264,7 @@ static void collect(struct __test_metadata *_metadata, FIXTURE_DATA(trace) *self
 }
 
 /* The id of the BO whose create event is the last one of @size. */
-static const struct event *created(FIXTURE_DATA(trace) *self, __u64 size)
+static const struct event *created(struct trace_run *self, __u64 size)
 {
 	const struct event *last = NULL;
 	char s[32];
@@ -272,40 +285,40 @@ static const struct event *created(FIXTURE_DATA(trace) *self, __u64 size)
  */
 TEST_F(trace, eviction_is_traced)
 {
-	__u64 vram = dgmm_region(self->fd, DRM_DGMM_REGION_VRAM).size;
+	__u64 vram = dgmm_region(self->run.fd, DRM_DGMM_REGION_VRAM).size;
 	__u64 victim_size = 24 * MiB + 4096, big;
 	const struct event *c, *e, *q, *r, *d;
 	__u32 victim = 0, bo = 0;
 	char id[32], fence[64];
 
 	ASSERT_GT(vram, 2 * victim_size);
-	ASSERT_EQ(0, dgmm_gem_create(self->fd, victim_size, V, V | G, 0, &victim));
-	ASSERT_EQ(0, dgmm_gem_wait(self->fd, victim, -1));
+	ASSERT_EQ(0, dgmm_gem_create(self->run.fd, victim_size, V, V | G, 0, &victim));
+	ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, victim, -1));
 	/* Bigger than what is free: the victim (the only BO here) must go. */
-	big = vram - dgmm_region_used(self->fd, DRM_DGMM_REGION_VRAM) + victim_size / 2;
+	big = vram - dgmm_region_used(self->run.fd, DRM_DGMM_REGION_VRAM) + victim_size / 2;
 	big = (big + 4095) & ~4095ull;
-	ASSERT_EQ(0, dgmm_gem_create(self->fd, big, V, V | G, 0, &bo));
-	ASSERT_EQ(0, dgmm_gem_wait(self->fd, victim, -1));
-	ASSERT_EQ(0, dgmm_gem_wait(self->fd, bo, -1));
-	collect(_metadata, self);
+	ASSERT_EQ(0, dgmm_gem_create(self->run.fd, big, V, V | G, 0, &bo));
+	ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, victim, -1));
+	ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, bo, -1));
+	collect(_metadata, &self->run);
 
-	c = created(self, victim_size);
+	c = created(&self->run, victim_size);
 	ASSERT_NE(NULL, c);
 	EXPECT_TRUE(field_is(c, "preferred", "0x4"));
 	EXPECT_TRUE(field_is(c, "allowed", "0x6"));
 	EXPECT_TRUE(field_is(c, "kernel", "0"));
 	field(c, "bo", id, sizeof(id));
 
-	e = find(self->ev, self->n, "dgmm_evict_valuable", c->line, "bo", id, "verdict", "yes");
+	e = find_in(&self->run, "dgmm_evict_valuable", c->line, "bo", id, "verdict", "yes");
 	ASSERT_NE(NULL, e);
 	EXPECT_TRUE(field_is(e, "for", "vram"));
-	e = find(self->ev, self->n, "dgmm_evict_flags", c->line, "bo", id, "from", "vram");
+	e = find_in(&self->run, "dgmm_evict_flags", c->line, "bo", id, "from", "vram");
 	ASSERT_NE(NULL, e);
 	EXPECT_TRUE(field_is(e, "first", "gtt"));
 
-	e = find(self->ev, self->n, "dgmm_bo_move", c->line, "bo", id, "reason", "evict");
+	e = find_in(&self->run, "dgmm_bo_move", c->line, "bo", id, "reason", "evict");
 	ASSERT_NE(NULL, e);
-	EXPECT_TRUE(field_is(e, "dev", self->dev));
+	EXPECT_TRUE(field_is(e, "dev", self->run.dev));
 	EXPECT_TRUE(field_is(e, "from", "vram"));
 	EXPECT_TRUE(field_is(e, "to", "gtt"));
 	EXPECT_EQ(victim_size, field_u(e, "size"));
@@ -315,9 +328,9 @@ TEST_F(trace, eviction_is_traced)
 	EXPECT_NE(0, strtoull(fence, NULL, 10));
 	TH_LOG("eviction of bo %s: %s", id, e->fields);
 
-	q = find(self->ev, self->n, "dgmm_job_queue", 0, "fence", fence, NULL, NULL);
-	r = find(self->ev, self->n, "dgmm_job_run", 0, "fence", fence, NULL, NULL);
-	d = find(self->ev, self->n, "dgmm_job_done", 0, "fence", fence, NULL, NULL);
+	q = find_in(&self->run, "dgmm_job_queue", 0, "fence", fence, NULL, NULL);
+	r = find_in(&self->run, "dgmm_job_run", 0, "fence", fence, NULL, NULL);
+	d = find_in(&self->run, "dgmm_job_done", 0, "fence", fence, NULL, NULL);
 	ASSERT_NE(NULL, q);
 	ASSERT_NE(NULL, r);
 	ASSERT_NE(NULL, d);
@@ -328,20 +341,20 @@ TEST_F(trace, eviction_is_traced)
 	EXPECT_TRUE(field_is(d, "error", "0"));
 
 	/* The new BO's first placement: a validation into VRAM. */
-	c = created(self, big);
+	c = created(&self->run, big);
 	ASSERT_NE(NULL, c);
 	field(c, "bo", id, sizeof(id));
-	e = find(self->ev, self->n, "dgmm_bo_move", 0, "bo", id, "reason", "validate");
+	e = find_in(&self->run, "dgmm_bo_move", 0, "bo", id, "reason", "validate");
 	ASSERT_NE(NULL, e);
 	EXPECT_TRUE(field_is(e, "to", "vram"));
 	EXPECT_LT(e->line, c->line);	/* placed before it is announced */
 
-	EXPECT_EQ(0, dgmm_gem_close(self->fd, bo));
-	EXPECT_EQ(0, dgmm_gem_close(self->fd, victim));
+	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, bo));
+	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, victim));
 }
 
 /* Polls the trace for @bo's destroy event (TTM frees an idle BO at once). */
-static bool destroyed(struct __test_metadata *_metadata, FIXTURE_DATA(trace) *self,
+static bool destroyed(struct __test_metadata *_metadata, struct trace_run *self,
 		      const char *id)
 {
 	for (int i = 0; i < 50; i++) {
@@ -366,7 +379,7 @@ static bool destroyed(struct __test_metadata *_metadata, FIXTURE_DATA(trace) *se
  */
 TEST_F(trace, move_reasons_are_traced)
 {
-	struct drm_dgmm_region_info vram = dgmm_region(self->fd, DRM_DGMM_REGION_VRAM);
+	struct drm_dgmm_region_info vram = dgmm_region(self->run.fd, DRM_DGMM_REGION_VRAM);
 	const __u64 size = 2 * MiB;
 	const struct event *c, *e;
 	char mig[32], flt[32], job[32], swp[32];
@@ -375,23 +388,23 @@ TEST_F(trace, move_reasons_are_traced)
 	bool swapped = false;
 
 	/* Migrate: VRAM -> GTT on request. */
-	ASSERT_EQ(0, dgmm_gem_create(self->fd, size, V, V | G, 0, &a));
-	ASSERT_EQ(0, dgmm_gem_migrate(self->fd, a, G));
+	ASSERT_EQ(0, dgmm_gem_create(self->run.fd, size, V, V | G, 0, &a));
+	ASSERT_EQ(0, dgmm_gem_migrate(self->run.fd, a, G));
 	/* Fault: a BO above the visible window, touched through a mapping. */
-	ASSERT_EQ(0, dgmm_gem_create(self->fd, size + 4096, V, V | G, 0, &b));
+	ASSERT_EQ(0, dgmm_gem_create(self->run.fd, size + 4096, V, V | G, 0, &b));
 	if (vram.cpu_visible_size < vram.size) {
-		map = dgmm_gem_mmap(self->fd, b, size + 4096);
+		map = dgmm_gem_mmap(self->run.fd, b, size + 4096);
 		ASSERT_NE(MAP_FAILED, map);
 		map[0] = 1;
 	}
 	/* A device job on a BO in SYSTEM: validated into GTT. */
-	ASSERT_EQ(0, dgmm_gem_create(self->fd, size + 8192, G, G | S, 0, &d));
-	ASSERT_EQ(0, dgmm_gem_migrate(self->fd, d, S));
-	ASSERT_EQ(0, dgmm_submit_fill(self->fd, d, 0, size, 0x5a));
-	ASSERT_EQ(0, dgmm_gem_wait(self->fd, d, -1));
+	ASSERT_EQ(0, dgmm_gem_create(self->run.fd, size + 8192, G, G | S, 0, &d));
+	ASSERT_EQ(0, dgmm_gem_migrate(self->run.fd, d, S));
+	ASSERT_EQ(0, dgmm_submit_fill(self->run.fd, d, 0, size, 0x5a));
+	ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, d, -1));
 	/* Swap: a BO with pages, in SYSTEM, swapped out by TTM's debugfs. */
-	ASSERT_EQ(0, dgmm_gem_create(self->fd, size + 12288, S, S, 0, &s));
-	sm = dgmm_gem_mmap(self->fd, s, size + 12288);
+	ASSERT_EQ(0, dgmm_gem_create(self->run.fd, size + 12288, S, S, 0, &s));
+	sm = dgmm_gem_mmap(self->run.fd, s, size + 12288);
 	ASSERT_NE(MAP_FAILED, sm);
 	memset(sm, 0x77, size + 12288);
 	munmap(sm, size + 12288);
@@ -404,25 +417,25 @@ TEST_F(trace, move_reasons_are_traced)
 			ASSERT_GE(fd, 0);
 			ASSERT_GE(read(fd, buf, sizeof(buf)), 0);
 			close(fd);
-			ASSERT_EQ(0, dgmm_gem_info(self->fd, s, &info));
+			ASSERT_EQ(0, dgmm_gem_info(self->run.fd, s, &info));
 			swapped = info.state & DRM_DGMM_STATE_SWAPPED;
 		}
 	}
-	collect(_metadata, self);
+	collect(_metadata, &self->run);
 
-	c = created(self, size);
+	c = created(&self->run, size);
 	ASSERT_NE(NULL, c);
 	field(c, "bo", mig, sizeof(mig));
-	e = find(self->ev, self->n, "dgmm_bo_move", c->line, "bo", mig, "reason", "migrate");
+	e = find_in(&self->run, "dgmm_bo_move", c->line, "bo", mig, "reason", "migrate");
 	ASSERT_NE(NULL, e);
 	EXPECT_TRUE(field_is(e, "from", "vram"));
 	EXPECT_TRUE(field_is(e, "to", "gtt"));
 
 	if (map) {
-		c = created(self, size + 4096);
+		c = created(&self->run, size + 4096);
 		ASSERT_NE(NULL, c);
 		field(c, "bo", flt, sizeof(flt));
-		e = find(self->ev, self->n, "dgmm_bo_move", c->line, "bo", flt, "reason", "fault");
+		e = find_in(&self->run, "dgmm_bo_move", c->line, "bo", flt, "reason", "fault");
 		ASSERT_NE(NULL, e);
 		EXPECT_TRUE(field_is(e, "from", "vram"));
 		EXPECT_TRUE(field_is(e, "to", "vram"));
@@ -431,21 +444,21 @@ TEST_F(trace, move_reasons_are_traced)
 		TH_LOG("all of VRAM is CPU-visible: no fault moves the BO");
 	}
 
-	c = created(self, size + 8192);
+	c = created(&self->run, size + 8192);
 	ASSERT_NE(NULL, c);
 	field(c, "bo", job, sizeof(job));
-	e = find(self->ev, self->n, "dgmm_bo_move", c->line, "bo", job, "reason", "validate");
+	e = find_in(&self->run, "dgmm_bo_move", c->line, "bo", job, "reason", "validate");
 	ASSERT_NE(NULL, e);
 	EXPECT_TRUE(field_is(e, "from", "system"));
 	EXPECT_TRUE(field_is(e, "to", "gtt"));
-	e = find(self->ev, self->n, "dgmm_job_queue", e->line, "user", "1", NULL, NULL);
+	e = find_in(&self->run, "dgmm_job_queue", e->line, "user", "1", NULL, NULL);
 	EXPECT_NE(NULL, e);
 
 	if (swapped) {
-		c = created(self, size + 12288);
+		c = created(&self->run, size + 12288);
 		ASSERT_NE(NULL, c);
 		field(c, "bo", swp, sizeof(swp));
-		e = find(self->ev, self->n, "dgmm_bo_move", c->line, "bo", swp, "reason", "swap");
+		e = find_in(&self->run, "dgmm_bo_move", c->line, "bo", swp, "reason", "swap");
 		ASSERT_NE(NULL, e);
 		EXPECT_TRUE(field_is(e, "to", "swap"));
 	} else {
@@ -454,13 +467,13 @@ TEST_F(trace, move_reasons_are_traced)
 	}
 
 	/* Destruction, traced once the BO is idle and its last handle gone. */
-	ASSERT_EQ(0, trace_write(self->tracefs, "tracing_on", "1"));
-	ASSERT_EQ(0, dgmm_gem_wait(self->fd, a, -1));
-	ASSERT_EQ(0, dgmm_gem_close(self->fd, a));
-	EXPECT_TRUE(destroyed(_metadata, self, mig));
-	EXPECT_EQ(0, dgmm_gem_close(self->fd, b));
-	EXPECT_EQ(0, dgmm_gem_close(self->fd, d));
-	EXPECT_EQ(0, dgmm_gem_close(self->fd, s));
+	ASSERT_EQ(0, trace_write(self->run.tracefs, "tracing_on", "1"));
+	ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, a, -1));
+	ASSERT_EQ(0, dgmm_gem_close(self->run.fd, a));
+	EXPECT_TRUE(destroyed(_metadata, &self->run, mig));
+	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, b));
+	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, d));
+	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, s));
 }
 
 TEST_HARNESS_MAIN
