@@ -407,10 +407,8 @@ int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 					goto out_exec;
 			}
 		}
-		budget = dgmm_move_budget_left(&ddev->mm.budget, budget_rate, ktime_get());
 		for (i = 0; i < s.num_objs && !err; i++)
-			err = dgmm_bo_validate_for_device(gem_to_dgmm_bo(s.objs[i]), &ctx,
-							  (s64)ctx.bytes_moved < budget, &why);
+			err = dgmm_bo_validate_for_device(gem_to_dgmm_bo(s.objs[i]), &ctx, &why);
 		if (!err)
 			break;
 		if (why)
@@ -418,6 +416,22 @@ int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 		if ((err != -ENOMEM && err != -ENOSPC) || tries == SUBMIT_VALIDATE_TRIES)
 			goto out_exec;
 		drm_exec_fini(&exec);
+	}
+	/*
+	 * Then the way back to VRAM, by evicting, while the budget lasts. A
+	 * promotion that fails may have lost a ww contention (TTM says -ENOMEM
+	 * for that too): the context then locks nothing more, so that is the
+	 * last one; every BO is where the device reaches it already.
+	 */
+	budget = dgmm_move_budget_left(&ddev->mm.budget, budget_rate, ktime_get());
+	for (i = 0; i < s.num_objs; i++) {
+		err = dgmm_bo_promote(gem_to_dgmm_bo(s.objs[i]), &ctx, budget);
+		if (err == -ENOMEM || err == -ENOSPC) {
+			err = 0;
+			break;
+		}
+		if (err)
+			goto out_exec;
 	}
 	/* A move during validation used the slot drm_exec reserved: reserve anew. */
 	for (i = 0; i < s.num_objs; i++) {

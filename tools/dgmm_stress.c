@@ -181,7 +181,8 @@ static int submit(int fd, struct drm_dgmm_job_op *op)
  */
 static __thread int mem_fd = -1;
 
-static const __u8 *read_page(struct bo *b, __u64 p, __u8 *buf)
+/* A page of @b to check, or NULL (an error counted) if it cannot be read. */
+static const __u8 *read_page(struct worker *w, struct bo *b, __u64 p, __u8 *buf)
 {
 	const __u8 *page = b->map + p * PAGE;
 
@@ -189,8 +190,10 @@ static const __u8 *read_page(struct bo *b, __u64 p, __u8 *buf)
 		return page;
 	if (mem_fd < 0)
 		mem_fd = open("/proc/self/mem", O_RDONLY);
-	if (pread(mem_fd, buf, PAGE, (off_t)(uintptr_t)page) != PAGE)
-		memset(buf, 0xee, PAGE);	/* counted as lost below */
+	if (pread(mem_fd, buf, PAGE, (off_t)(uintptr_t)page) != PAGE) {
+		count_err(&w->c, -errno ?: -EIO);
+		return NULL;
+	}
 	return buf;
 }
 
@@ -200,7 +203,10 @@ static void verify(struct worker *w, struct bo *b)
 	static __thread __u8 buf[PAGE];
 
 	for (__u64 p = 0; p < b->size / PAGE; p++) {
-		const __u8 *page = read_page(b, p, buf);
+		const __u8 *page = read_page(w, b, p, buf);
+
+		if (!page)
+			return;
 
 		for (__u64 i = 0; i < PAGE; i++) {
 			if (page[i] != b->model[p]) {
@@ -382,7 +388,7 @@ static void op_verify(struct worker *w, struct bo *b)
 /* --evict: the working set, created up front: BOs of 1 to 4 MiB. */
 static void evict_setup(struct worker *w)
 {
-	while (w->n < MAX_BOS) {
+	for (int tries = 0; w->n < MAX_BOS && tries < 4 * MAX_BOS; tries++) {
 		struct bo *b = &w->bos[w->n];
 		int err;
 
@@ -394,9 +400,8 @@ static void evict_setup(struct worker *w)
 				      DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT, 0, &b->handle);
 		faults_on(false);
 		if (err) {
-			count_err(&w->c, err);
-			if (err == -ENOMEM || err == -ENOSPC)
-				w->c.spurious++;
+			/* The working set fits in VRAM and GTT: as for a job. */
+			count_job_err(w, err);
 			continue;
 		}
 		b->map = dgmm_gem_mmap(w->fd, b->handle, b->size);
@@ -758,12 +763,12 @@ static struct dev_stats read_stats(const char *path)
 }
 
 static void print_eviction(const struct counts *c, const struct dev_stats *b,
-			   const struct dev_stats *a, bool have_stats, int seconds)
+			   const struct dev_stats *a, bool have_stats, double seconds)
 {
 	unsigned long long jobs = c->fills + c->copies;
 
-	printf("# eviction: jobs %llu (%.1f/s), ENOMEM or ENOSPC %llu\n", jobs,
-	       (double)jobs / seconds, (unsigned long long)c->spurious);
+	printf("# eviction: jobs %llu (%.1f/s over %.1f s), ENOMEM or ENOSPC %llu\n", jobs,
+	       jobs / seconds, seconds, (unsigned long long)c->spurious);
 	if (!have_stats) {
 		printf("# no debugfs stats: moves not counted\n");
 		return;
@@ -805,6 +810,8 @@ int main(int argc, char **argv)
 	long long injected = 0;
 	unsigned int kills = 0, restarts = 0, next = 0;
 	time_t deadline;
+	struct timespec start;
+	double run_seconds;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -879,7 +886,13 @@ int main(int argc, char **argv)
 		printf("# slab caches failslab may fail: %d\n", marked_caches);
 
 	rng_state = seed;
-	deadline = time(NULL) + seconds;
+	/*
+	 * Workers run while time() is below the deadline: from now to the
+	 * next second boundary plus seconds - 1 whole ones.
+	 */
+	clock_gettime(CLOCK_REALTIME, &start);
+	deadline = start.tv_sec + seconds;
+	run_seconds = seconds - start.tv_nsec / 1e9;
 	for (int i = 0; i < procs; i++) {
 		if (pipe(pipes[i]))
 			return 1;
@@ -948,7 +961,7 @@ int main(int argc, char **argv)
 	if (faults)
 		printf("# faults injected (failslab, fail_page_alloc): %lld\n", injected);
 	if (evict_mode)
-		print_eviction(&sum, &before, &after, stats_path[0], seconds);
+		print_eviction(&sum, &before, &after, stats_path[0], run_seconds);
 
 	/* What killed workers found counts too; and the run must have done its work. */
 	sum.lost_bytes = shared->lost_bytes;

@@ -214,7 +214,7 @@ static int dgmm_bo_vm_access(struct vm_area_struct *vma, unsigned long addr,
 	/* A debugger's look is no use: not ttm_bo_unreserve(), which bumps the LRU. */
 	ret = dma_resv_lock_interruptible(tbo->base.resv, NULL);
 	if (ret)
-		return ret;
+		return -ERESTARTSYS;
 	ret = dgmm_mm_access(tbo, offset, buf, len, write);
 	dma_resv_unlock(tbo->base.resv);
 	return ret;
@@ -414,29 +414,39 @@ static void promoted(struct dgmm_bo *bo, u32 from, enum dgmm_promote_outcome out
 	trace_dgmm_bo_promote(bo, from, outcome, budget);
 }
 
+/*
+ * Is the BO reachable by the device but out of its preferred domain? Then
+ * @preferred is filled in with its preferred places.
+ */
+static bool out_of_preferred(struct dgmm_bo *bo, struct dgmm_placement *p,
+			     struct dgmm_placement *preferred)
+{
+	return !bo->tbo.pin_count && !res_compatible(bo, &p->placement, false) &&
+	       res_compatible(bo, &p->placement, true) &&
+	       dgmm_placement_for_device_preferred(preferred, &bo->req, &bo->mm->limits);
+}
+
 /**
  * dgmm_bo_validate_for_device - make a locked BO reachable by the device
  * @bo: the BO, reserved (under a ww ticket, so that eviction may wait)
  * @ctx: the operation context; its bytes_moved counts what this moved
- * @promote: a BO out of its preferred domain may evict others to go back
- *	     there (the move budget is not spent)
  * @why: set to the failed condition when the BO can never be (may be NULL)
  *
  * A BO the device cannot reach (in SYSTEM, or never placed) moves to VRAM
  * or GTT, as its request prefers and allows, evicting others if it has to.
- * A BO the device can reach where it is stays there, unless it is out of
- * its preferred domain: then it goes back when there is room, and with
- * @promote also when room can be made by evicting less recently used BOs
- * (as amdgpu's submissions do while their move budget lasts). A promotion
- * that finds nothing to evict leaves the BO where it is: that is no error.
+ * A BO the device reaches where it is stays there; if that is not its
+ * preferred domain it goes back when there is room, evicting nothing
+ * (dgmm_bo_promote() may evict for it). A pinned BO stays where it is if
+ * the device reaches it there.
  *
- * Return: 0, -EINVAL for a BO allowed only in SYSTEM, -EBUSY if pinned in
- * SYSTEM, -ENOMEM, -ENOSPC or -ERESTARTSYS.
+ * Return: 0, -EINVAL for a BO allowed only in SYSTEM, -EBUSY if pinned
+ * where the device cannot reach it, -ENOMEM, -ENOSPC or -ERESTARTSYS; on
+ * -ENOMEM the caller backs off (drops every lock of its ww context) before
+ * it tries again: TTM reports a lost ww contention as -ENOMEM.
  */
 int dgmm_bo_validate_for_device(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx,
-				bool promote, const char **why)
+				const char **why)
 {
-	struct ttm_resource *res = bo->tbo.resource;
 	struct dgmm_placement p, preferred;
 	int err;
 
@@ -447,32 +457,66 @@ int dgmm_bo_validate_for_device(struct dgmm_bo *bo, struct ttm_operation_ctx *ct
 	/* In a preferred place already (TTM's first test, done here too). */
 	if (res_compatible(bo, &p.placement, false))
 		return 0;
+	if (bo->tbo.pin_count)
+		return res_compatible(bo, &p.placement, true) ? 0 : -EBUSY;
 
-	/* Reachable, but not where it should be: the way back. */
-	if (!bo->tbo.pin_count && res_compatible(bo, &p.placement, true)) {
-		u32 from = res->mem_type;
+	if (out_of_preferred(bo, &p, &preferred)) {
+		u32 from = bo->tbo.resource->mem_type;
 
-		if (!dgmm_placement_for_device_preferred(&preferred, &bo->req, &bo->mm->limits))
-			return 0;
-		if (!promote) {
-			/* Without evicting: only if there is room. */
-			for (unsigned int i = 0; i < preferred.placement.num_placement; i++)
-				preferred.places[i].flags |= TTM_PL_FLAG_DESIRED;
-		}
+		/* TTM_PL_FLAG_DESIRED: only where there is room. */
+		for (unsigned int i = 0; i < preferred.placement.num_placement; i++)
+			preferred.places[i].flags |= TTM_PL_FLAG_DESIRED;
 		err = validate(bo, &preferred.placement, ctx);
-		if (!err) {
+		if (!err)
 			promoted(bo, from, DGMM_PROMOTE_DONE, 0);
-			return 0;
-		}
-		if (err != -ENOSPC && err != -ENOMEM)
-			return err;
-		promoted(bo, from, promote ? DGMM_PROMOTE_NO_ROOM : DGMM_PROMOTE_BUDGET, 0);
-		/* Where it is, it is allowed and reachable. */
-		return 0;
+		/* No room: where it is, it is allowed and reachable. */
+		return err == -ENOSPC || err == -ENOMEM ? 0 : err;
 	}
 	return validate(bo, &p.placement, ctx);
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_validate_for_device);
+
+/**
+ * dgmm_bo_promote - bring a reachable BO back to its preferred domain
+ * @bo: the BO, reserved under a ww ticket, validated for the device
+ * @ctx: the operation context; its bytes_moved counts what this moved
+ * @budget: bytes the move budget has left (S64_MAX without a budget)
+ *
+ * A BO out of its preferred domain (evicted there) goes back by evicting
+ * less recently used BOs, while @budget is above what @ctx moved already
+ * (as amdgpu's submissions do while their move budget lasts); otherwise it
+ * stays, counted as over budget. Nothing else moves.
+ *
+ * Return: 0 when it went back, did not need to or had no budget; -ENOMEM
+ * or -ENOSPC when nothing could give way, which is no error for the BO:
+ * but the ww context may have lost a contention (TTM reports that as
+ * -ENOMEM too), and must lock nothing more before it backs off, so the
+ * caller promotes no further BO; -ERESTARTSYS on a signal.
+ */
+int dgmm_bo_promote(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx, s64 budget)
+{
+	struct dgmm_placement p, preferred;
+	s64 left = budget - (s64)min_t(u64, ctx->bytes_moved, S64_MAX);
+	u32 from;
+	int err;
+
+	dgmm_bo_assert_held(bo);
+	if (dgmm_placement_for_device(&p, &bo->req, &bo->mm->limits, NULL) ||
+	    !out_of_preferred(bo, &p, &preferred))
+		return 0;
+	from = bo->tbo.resource->mem_type;
+	if (left <= 0) {
+		promoted(bo, from, DGMM_PROMOTE_BUDGET, left);
+		return 0;
+	}
+	err = validate(bo, &preferred.placement, ctx);
+	if (!err)
+		promoted(bo, from, DGMM_PROMOTE_DONE, left);
+	else if (err == -ENOMEM || err == -ENOSPC)
+		promoted(bo, from, DGMM_PROMOTE_NO_ROOM, left);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_promote);
 
 /**
  * dgmm_bo_pin - pin a BO in one domain
@@ -520,6 +564,9 @@ void dgmm_bo_unpin(struct dgmm_bo *bo)
 {
 	dgmm_bo_assert_held(bo);
 	ttm_bo_unpin(&bo->tbo);
+	/* TTM leaves it on the unevictable list until its next LRU move. */
+	if (!bo->tbo.pin_count)
+		ttm_bo_move_to_lru_tail_unlocked(&bo->tbo);
 	trace_dgmm_bo_unpin(bo);
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_unpin);
@@ -569,7 +616,7 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_mem_range);
  * @bo: the BO, not reserved
  * @state: filled in
  *
- * Return: 0 or -EINTR (a signal).
+ * Return: 0 or -ERESTARTSYS.
  */
 int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state)
 {
@@ -582,7 +629,7 @@ int dgmm_bo_state(struct dgmm_bo *bo, struct dgmm_bo_state *state)
 	 */
 	err = dma_resv_lock_interruptible(bo->tbo.base.resv, NULL);
 	if (err)
-		return err;
+		return -ERESTARTSYS;	/* -EINTR: restart the ioctl, as ttm_bo_reserve() does */
 
 	res = bo->tbo.resource;
 	*state = (struct dgmm_bo_state){

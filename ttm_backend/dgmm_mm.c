@@ -71,6 +71,8 @@ static void dgmm_ttm_tt_destroy(struct ttm_device *bdev, struct ttm_tt *tt)
 /*
  * TTM is about to swap a BO's pages out (it moved the BO to SYSTEM and
  * waited for it first): the one change of backing store that is no move.
+ * Traced and counted here, before ttm_tt_swapout(), which can still fail:
+ * the pages then stay where they are.
  */
 static void dgmm_ttm_swap_notify(struct ttm_buffer_object *tbo)
 {

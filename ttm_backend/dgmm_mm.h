@@ -61,7 +61,8 @@ struct dgmm_mm_config {
  *	   each TTM_PL_* (hops not counted twice); the way back to the
  *	   preferred domain at a device use, by outcome, in
  *	   @stats.promotions[enum dgmm_promote_outcome]; @stats.swapouts, BOs
- *	   whose pages went to swap
+ *	   TTM set out to swap out (swap_notify; the swapout itself can still
+ *	   fail)
  *
  * The test driver embeds one per device and knows nothing of its insides;
  * everything here works on the TTM device and its managers.

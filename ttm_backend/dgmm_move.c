@@ -64,9 +64,11 @@ static void account(struct dgmm_mm *mm, struct ttm_buffer_object *tbo, bool evic
 	}
 	/*
 	 * An eviction through a hop (VRAM -> GTT -> SYSTEM) is flagged as one
-	 * only at its second half, from the temporary GTT: it left VRAM.
+	 * only at its second half, from the temporary GTT: it left VRAM. TTM's
+	 * swapout moves GTT BOs to SYSTEM as evictions too: they count as
+	 * evictions from GTT. Ghost objects do not count.
 	 */
-	if (evict)
+	if (evict && dgmm_bo_is_dgmm_bo(tbo))
 		atomic64_inc(&mm->stats.evictions[from_hop ? TTM_PL_VRAM : from]);
 	atomic64_inc(&mm->stats.moves);
 	atomic64_add(copied, &mm->stats.bytes[from][to]);

@@ -205,6 +205,33 @@ static void evict_verdict_ranges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, verdict_at(test, bo_above, 0, 0), DGMM_EVICT_YES);
 }
 
+/* Validates a BO for the device as a submit does; see below. */
+static int validate_for_device(struct dgmm_bo *bo, bool promote);
+
+/*
+ * A BO pinned where the device reaches it, though not where it prefers to
+ * be, is left there by a device use (it cannot move), without an error.
+ */
+static void evict_pinned_reachable_stays(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_bo *bo = dgmm_kunit_bo_create(test, ddev, SZ_2M, V, V | G, 0);
+	int err;
+
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_migrate(bo, G, NULL));
+	KUNIT_ASSERT_EQ(test, 0, dma_resv_lock(bo->tbo.base.resv, NULL));
+	err = dgmm_bo_pin(bo, G);
+	dma_resv_unlock(bo->tbo.base.resv);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, validate_for_device(bo, true), 0);
+	KUNIT_EXPECT_EQ(test, dgmm_kunit_bo_domain(test, bo), G);
+	KUNIT_ASSERT_EQ(test, 0, dma_resv_lock(bo->tbo.base.resv, NULL));
+	dgmm_bo_unpin(bo);
+	dma_resv_unlock(bo->tbo.base.resv);
+	KUNIT_EXPECT_EQ(test, validate_for_device(bo, true), 0);
+	KUNIT_EXPECT_EQ(test, dgmm_kunit_bo_domain(test, bo), V);
+}
+
 /*
  * A kernel BO is evicted after every user BO, however recently either was
  * used: here the kernel BO is the least recently used of the two.
@@ -273,15 +300,20 @@ static void evict_pinned_never(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dgmm_bo_migrate(pinned, G, NULL), -EBUSY);
 	dgmm_kunit_bo_stamp(test, pinned, 0x919, true);
 
-	KUNIT_ASSERT_EQ(test, 0, ttm_bo_reserve(&pinned->tbo, false, false, NULL));
+	/* Unpinned, it is evictable again at once (no LRU bump on unlock). */
+	KUNIT_ASSERT_EQ(test, 0, dma_resv_lock(pinned->tbo.base.resv, NULL));
 	dgmm_bo_unpin(pinned);
-	ttm_bo_unreserve(&pinned->tbo);
+	dma_resv_unlock(pinned->tbo.base.resv);
 	other = dgmm_kunit_bo_create(test, ddev, half, V, V, 0);
 	KUNIT_EXPECT_EQ(test, dgmm_kunit_bo_domain(test, pinned), G);
 	dgmm_kunit_bo_stamp(test, pinned, 0x919, true);
 }
 
-/* Validates a BO for the device as a submit does: under a ticket. */
+/*
+ * Validates a BO for the device as a submit does, under a ticket: made
+ * reachable, then brought back to its preferred domain with all the budget
+ * it wants (@promote) or none.
+ */
 static int validate_for_device(struct dgmm_bo *bo, bool promote)
 {
 	struct ttm_operation_ctx ctx = { .interruptible = true };
@@ -291,7 +323,9 @@ static int validate_for_device(struct dgmm_bo *bo, bool promote)
 	ww_acquire_init(&ticket, &reservation_ww_class);
 	err = dma_resv_lock_interruptible(bo->tbo.base.resv, &ticket);
 	if (!err) {
-		err = dgmm_bo_validate_for_device(bo, &ctx, promote, NULL);
+		err = dgmm_bo_validate_for_device(bo, &ctx, NULL);
+		if (!err)
+			err = dgmm_bo_promote(bo, &ctx, promote ? S64_MAX : 0);
 		dma_resv_unlock(bo->tbo.base.resv);
 	}
 	ww_acquire_fini(&ticket);
@@ -459,6 +493,7 @@ static struct kunit_case dgmm_evict_cases[] = {
 	KUNIT_CASE_PARAM(evict_verdict_ranges, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(evict_kernel_bo_last, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(evict_pinned_never, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(evict_pinned_reachable_stays, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(evict_promote_on_use, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(evict_gtt_manager_full, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(evict_gtt_manager_busy, dgmm_kunit_device_gen),

@@ -194,12 +194,22 @@ struct trace_run {
 	unsigned int n;
 };
 
-/* find() in what a test traced. */
+/*
+ * find() in what a test traced, on its own device only: BO ids are per
+ * device, and the other device may be busy too.
+ */
 static const struct event *find_in(const struct trace_run *t, const char *name,
 				   unsigned int after, const char *k1, const char *v1,
 				   const char *k2, const char *v2)
 {
-	return find(t->ev, t->n, name, after, k1, v1, k2, v2);
+	const struct event *e;
+
+	while ((e = find(t->ev, t->n, name, after, k1, v1, k2, v2))) {
+		if (field_is(e, "dev", t->dev))
+			return e;
+		after = e->line;
+	}
+	return NULL;
 }
 
 FIXTURE(trace) {
@@ -227,6 +237,14 @@ FIXTURE_SETUP(trace)
 	target[len] = '\0';
 	snprintf(self->run.dev, sizeof(self->run.dev), "%s", strrchr(target, '/') + 1);
 
+	/* BOs an earlier test closed while busy go once idle: let them. */
+	for (i = 0; i < 100; i++) {
+		__u64 used = dgmm_region_used(self->run.fd, DRM_DGMM_REGION_VRAM);
+
+		usleep(20000);
+		if (used == dgmm_region_used(self->run.fd, DRM_DGMM_REGION_VRAM))
+			break;
+	}
 	self->run.tracefs = tracefs_find();
 	if (!self->run.tracefs)
 		SKIP(return, "no tracefs with dgmm's events");
