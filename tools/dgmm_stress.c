@@ -236,6 +236,24 @@ static int wait_idle(struct worker *w, struct bo *b)
 	return err;
 }
 
+/*
+ * Maps a new BO and gives it a model (all zero, as the BO reads). On
+ * failure the error is counted and the BO closed.
+ */
+static bool bo_map(struct worker *w, struct bo *b)
+{
+	b->map = dgmm_gem_mmap(w->fd, b->handle, b->size);
+	b->model = calloc(b->size / PAGE, 1);
+	if (b->map != MAP_FAILED && b->model)
+		return true;
+	count_err(&w->c, b->map == MAP_FAILED ? -errno : -ENOMEM);
+	if (b->map != MAP_FAILED)
+		munmap(b->map, b->size);
+	free(b->model);
+	dgmm_gem_close(w->fd, b->handle);
+	return false;
+}
+
 static void op_create(struct worker *w)
 {
 	static const __u32 allowed[] = {
@@ -262,16 +280,8 @@ static void op_create(struct worker *w)
 		count_err(&w->c, err);
 		return;
 	}
-	b->map = dgmm_gem_mmap(w->fd, b->handle, b->size);
-	b->model = calloc(b->size / PAGE, 1);
-	if (b->map == MAP_FAILED || !b->model) {
-		count_err(&w->c, b->map == MAP_FAILED ? -errno : -ENOMEM);
-		if (b->map != MAP_FAILED)
-			munmap(b->map, b->size);
-		free(b->model);
-		dgmm_gem_close(w->fd, b->handle);
+	if (!bo_map(w, b))
 		return;
-	}
 	b->domains = domains;
 	w->used += b->size;
 	w->n++;
@@ -404,16 +414,8 @@ static void evict_setup(struct worker *w)
 			count_job_err(w, err);
 			continue;
 		}
-		b->map = dgmm_gem_mmap(w->fd, b->handle, b->size);
-		b->model = calloc(b->size / PAGE, 1);
-		if (b->map == MAP_FAILED || !b->model) {
-			count_err(&w->c, b->map == MAP_FAILED ? -errno : -ENOMEM);
-			if (b->map != MAP_FAILED)
-				munmap(b->map, b->size);
-			free(b->model);
-			dgmm_gem_close(w->fd, b->handle);
+		if (!bo_map(w, b))
 			break;
-		}
 		b->domains = DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT;
 		b->hot = w->n % 4 == 0;
 		w->used += b->size;
@@ -475,9 +477,10 @@ static void worker_step(struct worker *w)
 		op_close(w, b - w->bos);
 }
 
-static int open_device(int index)
+/* Device @index of the dgmm render nodes; its minor in @minors[index] if set. */
+static int open_device(int index, int *minors)
 {
-	int fds[DGMM_MAX_DEVICES], n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
+	int fds[DGMM_MAX_DEVICES], n = dgmm_open_devices(fds, minors, DGMM_MAX_DEVICES);
 	int fd = -1;
 
 	for (int i = 0; i < n; i++) {
@@ -556,7 +559,7 @@ static void worker_main(int device, __u64 seed, __u64 budget, unsigned int threa
 {
 	struct thread t[MAX_THREADS] = { 0 };
 	struct counts sum = { 0 };
-	int fd = open_device(device);
+	int fd = open_device(device, NULL);
 
 	if (fd < 0)
 		_exit(3);
@@ -699,21 +702,6 @@ static int read_line(const char *path, char *buf, size_t len)
 		return -1;
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
-}
-
-/* Device @index of the dgmm render nodes, its minor in @minors[index]. */
-static int open_device_minor(int index, int *minors)
-{
-	int fds[DGMM_MAX_DEVICES], n = dgmm_open_devices(fds, minors, DGMM_MAX_DEVICES);
-	int fd = -1;
-
-	for (int i = 0; i < n; i++) {
-		if (i == index)
-			fd = fds[i];
-		else
-			close(fds[i]);
-	}
-	return fd;
 }
 
 /* The device's debugfs stats file (through its PCI name); false if none. */
@@ -861,7 +849,7 @@ int main(int argc, char **argv)
 	       evict_mode ? " --evict" : "", budget_mbps ? " --budget-mbps " : "",
 	       budget_mbps ? budget_mbps : "");
 
-	fd = open_device_minor(device, minors);
+	fd = open_device(device, minors);
 	if (fd >= 0 && stats_dir(minors[device], stats_path, sizeof(stats_path)))
 		before = read_stats(stats_path);
 	if (budget_mbps && (read_line(BUDGET_PARAM, old_budget, sizeof(old_budget)) ||

@@ -419,6 +419,23 @@ static void gtt_break(struct kunit *test, struct dgmm_device *ddev, int err)
 }
 
 /*
+ * Empties the device, fills its VRAM with one BO stamped with @seed, then
+ * breaks its GTT manager to answer @err to every allocation.
+ */
+static struct dgmm_bo *vram_filled_gtt_broken(struct kunit *test, struct dgmm_device *ddev,
+					      u32 seed, int err)
+{
+	struct dgmm_bo *resident;
+
+	device_empty(test, ddev);
+	resident = dgmm_kunit_bo_create(test, ddev, round_down(vram_free(ddev), SZ_1M),
+					V, V | G | S, 0);
+	dgmm_kunit_bo_stamp(test, resident, seed, false);
+	gtt_break(test, ddev, err);
+	return resident;
+}
+
+/*
  * GTT always full (-ENOSPC). VRAM can then give way to nothing: the engine
  * reaches SYSTEM only through a temporary GTT hop. A new BO that may live
  * in SYSTEM lands there; one that must be in VRAM, or be reachable by the
@@ -428,14 +445,8 @@ static void evict_gtt_manager_full(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
 	struct dgmm_placement_request req = { .preferred = V, .allowed = V };
-	struct dgmm_bo *resident, *newer;
-	u64 size;
-
-	device_empty(test, ddev);
-	size = round_down(vram_free(ddev), SZ_1M);
-	resident = dgmm_kunit_bo_create(test, ddev, size, V, V | G | S, 0);
-	dgmm_kunit_bo_stamp(test, resident, 0xf011, false);
-	gtt_break(test, ddev, -ENOSPC);
+	struct dgmm_bo *resident = vram_filled_gtt_broken(test, ddev, 0xf011, -ENOSPC);
+	struct dgmm_bo *newer;
 
 	newer = dgmm_kunit_bo_create(test, ddev, SZ_1M, V, V | G | S, 0);
 	KUNIT_EXPECT_EQ(test, dgmm_kunit_bo_domain(test, newer), S);
@@ -461,14 +472,8 @@ static void evict_gtt_manager_busy(struct kunit *test)
 {
 	struct dgmm_device *ddev = dgmm_kunit_device(test);
 	struct dgmm_placement_request req = { .preferred = V, .allowed = V | G | S };
-	struct dgmm_bo *resident, *newer;
-	u64 size;
-
-	device_empty(test, ddev);
-	size = round_down(vram_free(ddev), SZ_1M);
-	resident = dgmm_kunit_bo_create(test, ddev, size, V, V | G | S, 0);
-	dgmm_kunit_bo_stamp(test, resident, 0xb5, false);
-	gtt_break(test, ddev, -EBUSY);
+	struct dgmm_bo *resident = vram_filled_gtt_broken(test, ddev, 0xb5, -EBUSY);
+	struct dgmm_bo *newer;
 
 	req.size = SZ_1M;
 	newer = dgmm_bo_create(&ddev->mm, &req, NULL);
