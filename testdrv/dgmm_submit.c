@@ -374,6 +374,7 @@ int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 	struct dma_fence *fence = NULL;
 	unsigned int i, tries;
 	const char *why = NULL;
+	bool may_evict;
 	s64 budget;
 	struct drm_exec exec;
 	int idx, err;
@@ -418,17 +419,18 @@ int dgmm_submit_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 		drm_exec_fini(&exec);
 	}
 	/*
-	 * Then the way back to VRAM, by evicting, while the budget lasts. A
-	 * promotion that fails may have lost a ww contention (TTM says -ENOMEM
-	 * for that too): the context then locks nothing more, so that is the
-	 * last one; every BO is where the device reaches it already.
+	 * Then the way back to the preferred domains, now that every BO is
+	 * where the device reaches it: where there is room, and by evicting
+	 * while the budget lasts. A promotion whose eviction fails may have
+	 * lost a ww contention (TTM says -ENOMEM for that too): the context
+	 * then locks nothing more, so later BOs only take room that is free.
 	 */
 	budget = dgmm_move_budget_left(&ddev->mm.budget, budget_rate, ktime_get());
-	for (i = 0; i < s.num_objs; i++) {
-		err = dgmm_bo_promote(gem_to_dgmm_bo(s.objs[i]), &ctx, budget);
+	for (i = 0, may_evict = true; i < s.num_objs; i++) {
+		err = dgmm_bo_promote(gem_to_dgmm_bo(s.objs[i]), &ctx, budget, may_evict);
 		if (err == -ENOMEM || err == -ENOSPC) {
+			may_evict = false;
 			err = 0;
-			break;
 		}
 		if (err)
 			goto out_exec;

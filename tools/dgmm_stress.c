@@ -185,13 +185,15 @@ static __thread int mem_fd = -1;
 static const __u8 *read_page(struct worker *w, struct bo *b, __u64 p, __u8 *buf)
 {
 	const __u8 *page = b->map + p * PAGE;
+	ssize_t n;
 
 	if (!evict_mode)
 		return page;
 	if (mem_fd < 0)
 		mem_fd = open("/proc/self/mem", O_RDONLY);
-	if (pread(mem_fd, buf, PAGE, (off_t)(uintptr_t)page) != PAGE) {
-		count_err(&w->c, -errno ?: -EIO);
+	n = pread(mem_fd, buf, PAGE, (off_t)(uintptr_t)page);
+	if (n != PAGE) {
+		count_err(&w->c, n < 0 ? -errno : -EIO);
 		return NULL;
 	}
 	return buf;

@@ -434,10 +434,10 @@ static bool out_of_preferred(struct dgmm_bo *bo, struct dgmm_placement *p,
  *
  * A BO the device cannot reach (in SYSTEM, or never placed) moves to VRAM
  * or GTT, as its request prefers and allows, evicting others if it has to.
- * A BO the device reaches where it is stays there; if that is not its
- * preferred domain it goes back when there is room, evicting nothing
- * (dgmm_bo_promote() may evict for it). A pinned BO stays where it is if
- * the device reaches it there.
+ * A BO the device reaches where it is stays there, pinned or not: going
+ * back to its preferred domain is dgmm_bo_promote()'s, once every BO of a
+ * job is reachable (a BO brought back first could take the room another
+ * BO of the same job needs, and the job's own BOs are never evicted).
  *
  * Return: 0, -EINVAL for a BO allowed only in SYSTEM, -EBUSY if pinned
  * where the device cannot reach it, -ENOMEM, -ENOSPC or -ERESTARTSYS; on
@@ -447,31 +447,18 @@ static bool out_of_preferred(struct dgmm_bo *bo, struct dgmm_placement *p,
 int dgmm_bo_validate_for_device(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx,
 				const char **why)
 {
-	struct dgmm_placement p, preferred;
+	struct dgmm_placement p;
 	int err;
 
 	dgmm_bo_assert_held(bo);
 	err = dgmm_placement_for_device(&p, &bo->req, &bo->mm->limits, why);
 	if (err)
 		return err;
-	/* In a preferred place already (TTM's first test, done here too). */
-	if (res_compatible(bo, &p.placement, false))
+	/* Allowed and reachable where it is (TTM's second test, done here). */
+	if (res_compatible(bo, &p.placement, true))
 		return 0;
 	if (bo->tbo.pin_count)
-		return res_compatible(bo, &p.placement, true) ? 0 : -EBUSY;
-
-	if (out_of_preferred(bo, &p, &preferred)) {
-		u32 from = bo->tbo.resource->mem_type;
-
-		/* TTM_PL_FLAG_DESIRED: only where there is room. */
-		for (unsigned int i = 0; i < preferred.placement.num_placement; i++)
-			preferred.places[i].flags |= TTM_PL_FLAG_DESIRED;
-		err = validate(bo, &preferred.placement, ctx);
-		if (!err)
-			promoted(bo, from, DGMM_PROMOTE_DONE, 0);
-		/* No room: where it is, it is allowed and reachable. */
-		return err == -ENOSPC || err == -ENOMEM ? 0 : err;
-	}
+		return -EBUSY;
 	return validate(bo, &p.placement, ctx);
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_validate_for_device);
@@ -481,22 +468,27 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_validate_for_device);
  * @bo: the BO, reserved under a ww ticket, validated for the device
  * @ctx: the operation context; its bytes_moved counts what this moved
  * @budget: bytes the move budget has left (S64_MAX without a budget)
+ * @may_evict: whether it may evict others to go back (false once an
+ *	       earlier promotion of the same ww context has failed)
  *
- * A BO out of its preferred domain (evicted there) goes back by evicting
- * less recently used BOs, while @budget is above what @ctx moved already
- * (as amdgpu's submissions do while their move budget lasts); otherwise it
- * stays, counted as over budget. Nothing else moves.
+ * A BO out of its preferred domain (evicted there) goes back where there
+ * is room, evicting nothing; failing that, and if @may_evict and @budget
+ * is above what @ctx moved already (as amdgpu's submissions do while their
+ * move budget lasts), by evicting less recently used BOs. Otherwise it
+ * stays where it is, which the device reaches. Nothing else moves.
  *
- * Return: 0 when it went back, did not need to or had no budget; -ENOMEM
- * or -ENOSPC when nothing could give way, which is no error for the BO:
- * but the ww context may have lost a contention (TTM reports that as
- * -ENOMEM too), and must lock nothing more before it backs off, so the
- * caller promotes no further BO; -ERESTARTSYS on a signal.
+ * Return: 0 when it went back, did not need to, or stays for want of
+ * budget or of the right to evict; -ENOMEM or -ENOSPC when evicting found
+ * nothing to give way, which is no error for the BO: but the ww context
+ * may have lost a contention (TTM reports that as -ENOMEM too) and must
+ * lock nothing more before it backs off, so the caller lets no later
+ * promotion evict; -ERESTARTSYS on a signal.
  */
-int dgmm_bo_promote(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx, s64 budget)
+int dgmm_bo_promote(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx, s64 budget,
+		    bool may_evict)
 {
 	struct dgmm_placement p, preferred;
-	s64 left = budget - (s64)min_t(u64, ctx->bytes_moved, S64_MAX);
+	s64 left;
 	u32 from;
 	int err;
 
@@ -505,10 +497,23 @@ int dgmm_bo_promote(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx, s64 budge
 	    !out_of_preferred(bo, &p, &preferred))
 		return 0;
 	from = bo->tbo.resource->mem_type;
-	if (left <= 0) {
-		promoted(bo, from, DGMM_PROMOTE_BUDGET, left);
+	left = budget - (s64)min_t(u64, ctx->bytes_moved, S64_MAX);
+
+	/* Where there is room: TTM_PL_FLAG_DESIRED places lock no victim. */
+	for (unsigned int i = 0; i < preferred.placement.num_placement; i++)
+		preferred.places[i].flags |= TTM_PL_FLAG_DESIRED;
+	err = validate(bo, &preferred.placement, ctx);
+	if (!err)
+		promoted(bo, from, DGMM_PROMOTE_DONE, left);
+	if (err != -ENOSPC && err != -ENOMEM)
+		return err;
+
+	if (!may_evict || left <= 0) {
+		promoted(bo, from, may_evict ? DGMM_PROMOTE_BUDGET : DGMM_PROMOTE_NO_ROOM, left);
 		return 0;
 	}
+	for (unsigned int i = 0; i < preferred.placement.num_placement; i++)
+		preferred.places[i].flags &= ~TTM_PL_FLAG_DESIRED;
 	err = validate(bo, &preferred.placement, ctx);
 	if (!err)
 		promoted(bo, from, DGMM_PROMOTE_DONE, left);

@@ -118,7 +118,8 @@ int dgmm_bo_lock_validate(struct dgmm_bo *bo, struct ttm_placement *placement,
 void dgmm_bo_unlock_ticket(struct dgmm_bo *bo, struct ww_acquire_ctx *ticket);
 int dgmm_bo_validate_for_device(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx,
 				const char **why);
-int dgmm_bo_promote(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx, s64 budget);
+int dgmm_bo_promote(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx, s64 budget,
+		    bool may_evict);
 int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain);
 void dgmm_bo_unpin(struct dgmm_bo *bo);
 struct dgmm_mem;

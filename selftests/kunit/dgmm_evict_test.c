@@ -325,7 +325,7 @@ static int validate_for_device(struct dgmm_bo *bo, bool promote)
 	if (!err) {
 		err = dgmm_bo_validate_for_device(bo, &ctx, NULL);
 		if (!err)
-			err = dgmm_bo_promote(bo, &ctx, promote ? S64_MAX : 0);
+			err = dgmm_bo_promote(bo, &ctx, promote ? S64_MAX : 0, true);
 		dma_resv_unlock(bo->tbo.base.resv);
 	}
 	ww_acquire_fini(&ticket);

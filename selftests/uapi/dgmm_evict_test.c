@@ -50,13 +50,7 @@ FIXTURE_SETUP(evict)
 		close(fds[i]);
 	self->fd = fds[n - 1];
 	/* BOs an earlier test closed while busy go once idle: let them. */
-	for (i = 0; i < 100; i++) {
-		__u64 used = dgmm_region_used(self->fd, DRM_DGMM_REGION_VRAM);
-
-		usleep(20000);
-		if (used == dgmm_region_used(self->fd, DRM_DGMM_REGION_VRAM))
-			break;
-	}
+	dgmm_vram_settle(self->fd);
 	free_vram = dgmm_region(self->fd, DRM_DGMM_REGION_VRAM).size -
 		    dgmm_region_used(self->fd, DRM_DGMM_REGION_VRAM);
 	self->slice = (free_vram / 3 + 2 * MiB) & ~(MiB - 1);

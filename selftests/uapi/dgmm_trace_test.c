@@ -238,13 +238,7 @@ FIXTURE_SETUP(trace)
 	snprintf(self->run.dev, sizeof(self->run.dev), "%s", strrchr(target, '/') + 1);
 
 	/* BOs an earlier test closed while busy go once idle: let them. */
-	for (i = 0; i < 100; i++) {
-		__u64 used = dgmm_region_used(self->run.fd, DRM_DGMM_REGION_VRAM);
-
-		usleep(20000);
-		if (used == dgmm_region_used(self->run.fd, DRM_DGMM_REGION_VRAM))
-			break;
-	}
+	dgmm_vram_settle(self->run.fd);
 	self->run.tracefs = tracefs_find();
 	if (!self->run.tracefs)
 		SKIP(return, "no tracefs with dgmm's events");

@@ -148,6 +148,26 @@ static inline int dgmm_submit_fill(int fd, __u32 handle, __u64 offset, __u64 siz
 	return dgmm_ioctl(fd, DRM_IOCTL_DGMM_SUBMIT, &s) ? -errno : 0;
 }
 
+/*
+ * Waits (up to about 3 s) until the device's VRAM use has not changed for
+ * 300 ms: BOs an earlier test closed while a job still used them go once
+ * the job is done.
+ */
+static inline void dgmm_vram_settle(int fd)
+{
+	__u64 last = dgmm_region_used(fd, DRM_DGMM_REGION_VRAM);
+	int stable = 0;
+
+	for (int i = 0; i < 100 && stable < 10; i++) {
+		__u64 used;
+
+		usleep(30000);
+		used = dgmm_region_used(fd, DRM_DGMM_REGION_VRAM);
+		stable = used == last ? stable + 1 : 0;
+		last = used;
+	}
+}
+
 /* DRM_IOCTL_DGMM_GEM_CREATE; returns 0 or -errno (and leaves *handle alone). */
 static inline int dgmm_gem_create(int fd, __u64 size, __u32 preferred, __u32 allowed,
 				  __u32 flags, __u32 *handle)
