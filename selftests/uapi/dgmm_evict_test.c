@@ -148,4 +148,46 @@ TEST_F(evict, evicted_bo_comes_back_on_use)
 	EXPECT_EQ(0, dgmm_gem_close(self->fd, b));
 }
 
+/*
+ * A job's BO that may stay in GTT must not take the VRAM another BO of the
+ * same job has to be in. VRAM holds k (VRAM only) and room for one of i
+ * (prefers VRAM, may be in GTT, in GTT now) and j (VRAM only, evicted to
+ * GTT). A job on i, j and k, in that order: j goes to VRAM, i stays in
+ * GTT, and the job runs. Bringing i back before j is placed would leave j
+ * no room (a job's own BOs are never evicted for it).
+ */
+TEST_F(evict, job_bo_that_must_move_gets_the_room)
+{
+	__u64 free_vram = dgmm_region(self->fd, DRM_DGMM_REGION_VRAM).size -
+			  dgmm_region_used(self->fd, DRM_DGMM_REGION_VRAM);
+	__u64 s = (free_vram * 3 / 10) & ~(MiB - 1), ksize = free_vram - s - 8 * MiB;
+	struct drm_dgmm_job_op ops[3];
+	struct drm_dgmm_submit submit = { .ops = (__u64)(uintptr_t)ops, .num_ops = 3 };
+	__u32 i = 0, j = 0, k = 0;
+
+	ASSERT_GT(s, 8 * MiB);
+	ASSERT_EQ(0, dgmm_gem_create(self->fd, s, V, V, 0, &j));
+	ASSERT_EQ(0, dgmm_gem_create(self->fd, s, V, V | G, 0, &i));
+	ASSERT_EQ(0, dgmm_gem_create(self->fd, ksize, V, V, 0, &k));	/* evicts j */
+	ASSERT_EQ(G, domain(self->fd, j));
+	ASSERT_EQ(0, dgmm_gem_migrate(self->fd, i, G));
+	ASSERT_EQ(V, domain(self->fd, k));
+
+	for (int n = 0; n < 3; n++)
+		ops[n] = (struct drm_dgmm_job_op){ .op = DRM_DGMM_OP_FILL, .size = MiB,
+						   .value = 0x60 + n };
+	ops[0].dst_handle = i;
+	ops[1].dst_handle = j;
+	ops[2].dst_handle = k;
+	EXPECT_EQ(0, dgmm_ioctl(self->fd, DRM_IOCTL_DGMM_SUBMIT, &submit) ? -errno : 0);
+	EXPECT_EQ(V, domain(self->fd, j));
+	EXPECT_EQ(G, domain(self->fd, i));
+	ASSERT_EQ(0, dgmm_gem_wait(self->fd, i, -1));
+	ASSERT_EQ(0, dgmm_gem_wait(self->fd, j, -1));
+	ASSERT_EQ(0, dgmm_gem_wait(self->fd, k, -1));
+	EXPECT_EQ(0, dgmm_gem_close(self->fd, i));
+	EXPECT_EQ(0, dgmm_gem_close(self->fd, j));
+	EXPECT_EQ(0, dgmm_gem_close(self->fd, k));
+}
+
 TEST_HARNESS_MAIN
