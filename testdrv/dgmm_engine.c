@@ -123,6 +123,7 @@ struct dgmm_hw_fence {
  * @link: entry in the engine's @hw_queue
  * @ops: the operations, run in order
  * @num_ops: how many
+ * @bytes: bytes its operations copy or fill, summed when it is pushed
  * @op0: the one operation of a kernel job (@ops points to it)
  * @user: a user's job: on a reset it fails with -ETIMEDOUT (the kernel's
  *	  are finished by the CPU), and after unplug its pages are left alone
@@ -143,6 +144,7 @@ struct dgmm_engine_job {
 	struct list_head link;
 	struct dgmm_engine_op *ops;
 	unsigned int num_ops;
+	u64 bytes;
 	struct dgmm_engine_op op0;
 	bool user;
 	struct drm_gem_object **objs;
@@ -470,7 +472,7 @@ static u64 job_bytes(struct dgmm_engine_job *job)
  */
 static void hw_run(struct dgmm_engine *e, struct dgmm_engine_job *job)
 {
-	u64 bytes = job_bytes(job);
+	u64 bytes = job->bytes;
 	long wait = throttle_jiffies(bytes);
 	unsigned int i;
 	int err = 0;
@@ -542,7 +544,7 @@ static struct dma_fence *dgmm_engine_run_job(struct drm_sched_job *sched_job)
 
 	/* Before the hardware has it: it may finish and free it at once. */
 	trace_dgmm_job_run(e->sched.dev, &job->base.s_fence->finished, job->user, job->num_ops,
-			   job_bytes(job), 0);
+			   job->bytes, 0);
 	spin_lock_irqsave(&e->lock, flags);
 	dma_fence_init(&job->hw->base, &dgmm_hw_fence_ops, &job->hw->lock, e->hw_context,
 		       ++e->hw_seqno);
@@ -873,11 +875,13 @@ static struct dma_fence *job_push(struct dgmm_engine_job *job, struct mutex *loc
 	struct dma_fence *fence;
 
 	job->hang = atomic_add_unless(&e->hang_next, -1, 0) || inject_hang();
+	/* Once, here: the throttle and three trace events use it. */
+	job->bytes = job_bytes(job);
 	mutex_lock(lock);
 	drm_sched_job_arm(&job->base);
 	fence = dma_fence_get(&job->base.s_fence->finished);
 	/* Once pushed, the job may run and be freed at any time. */
-	trace_dgmm_job_queue(e->sched.dev, fence, job->user, job->num_ops, job_bytes(job), 0);
+	trace_dgmm_job_queue(e->sched.dev, fence, job->user, job->num_ops, job->bytes, 0);
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(lock);
 	return fence;

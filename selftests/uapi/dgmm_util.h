@@ -275,6 +275,29 @@ static inline void dgmm_fill_and_exit(int fd, __u32 domain, __u64 size)
 	_exit(0);
 }
 
+/*
+ * Creates a CPU-access BO of @size bytes in @domain and counts how many of
+ * its first bytes read zero through its mapping: @size when all of them
+ * do. Returns -1 if it cannot be created or mapped. The BO is closed.
+ */
+static inline long long dgmm_new_bo_zero_bytes(int fd, __u32 domain, __u64 size)
+{
+	__u32 handle = 0;
+	__u64 b = 0;
+	__u8 *map;
+
+	if (dgmm_gem_create(fd, size, domain, domain, DRM_DGMM_GEM_CPU_ACCESS, &handle))
+		return -1;
+	map = dgmm_gem_mmap(fd, handle, size);
+	if (map != MAP_FAILED) {
+		while (b < size && !__atomic_load_n(&map[b], __ATOMIC_RELAXED))
+			b++;
+		munmap(map, size);
+	}
+	dgmm_gem_close(fd, handle);
+	return map == MAP_FAILED ? -1 : (long long)b;
+}
+
 /* Writes @value to the file at @path; 0 or -errno. */
 static inline int dgmm_write_file(const char *path, const char *value)
 {
