@@ -23,6 +23,7 @@
 
 #include <uapi/drm/dgmm_drm.h>
 
+#include "dmabuf/dgmm_dmabuf.h"
 #include "dgmm_drv.h"
 
 static unsigned int gtt_size_mb = 256;
@@ -64,6 +65,12 @@ static void dgmm_debugfs_init(struct drm_minor *minor)
 	dgmm_engine_debugfs_init(&ddev->engine, minor->debugfs_root);
 }
 
+static struct drm_gem_object *dgmm_gem_prime_import(struct drm_device *drm,
+						    struct dma_buf *dmabuf)
+{
+	return dgmm_dmabuf_import(&to_dgmm_device(drm)->mm, dmabuf);
+}
+
 static const struct drm_driver dgmm_drm_driver = {
 	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ |
 			   DRIVER_SYNCOBJ_TIMELINE,
@@ -72,6 +79,7 @@ static const struct drm_driver dgmm_drm_driver = {
 	.ioctls = dgmm_ioctls,
 	.num_ioctls = ARRAY_SIZE(dgmm_ioctls),
 	.fops = &dgmm_fops,
+	.gem_prime_import = dgmm_gem_prime_import,
 	.dumb_create = dgmm_dumb_create,
 	.dumb_map_offset = drm_gem_ttm_dumb_map_offset,
 	.debugfs_init = dgmm_debugfs_init,
@@ -148,6 +156,12 @@ static int dgmm_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (err)
 		return err;
+	/*
+	 * The engine takes a DMA segment of any length (as GPUs do): exporters
+	 * such as the system dma-heap map in segments of up to a MiB, and DMA
+	 * debugging holds them to the 64 KiB a PCI device claims by default.
+	 */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 
 	err = dgmm_map_vram(ddev, pdev);
 	if (err)
@@ -207,11 +221,13 @@ static void dgmm_pci_remove(struct pci_dev *pdev)
 	 * Open files keep the drm_device, and with it the mm, until last
 	 * close. From here on their ioctls fail with -ENODEV, their mappings
 	 * fault in a dummy page, and the engine no longer touches VRAM,
-	 * whose mapping goes when this returns.
+	 * whose mapping goes when this returns. Its jobs end (failed), and
+	 * then no page stays DMA-mapped for a device that is gone.
 	 */
 	drm_dev_unplug(&ddev->drm);
 	unmap_mapping_range(ddev->drm.anon_inode->i_mapping, 0, 0, 1);
-	dgmm_engine_unplug(&ddev->engine);
+	dgmm_engine_drain(&ddev->engine);
+	dgmm_mm_unplug(&ddev->mm);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)

@@ -32,8 +32,18 @@
  *   fill into system pages zeroes them instead: a BO never shows what its
  *   pages held before (VRAM is gone then). A throttled or hung job that is
  *   running ends the same way.
- * - The engine reaches VRAM through its own mappings of the BAR and system
- *   pages through kmap (as a device would through their DMA addresses).
+ * - Addresses. The engine reaches its own VRAM by offset, through its own
+ *   mappings of the BAR. Everything else (GTT pages, an imported dma-buf)
+ *   it reaches only through the bus addresses the DMA API gave for the
+ *   device, page by page, translated at the moment of access as the
+ *   device's IOMMU would: through the device's IOMMU domain when it has a
+ *   translating one, as dma-direct's identity (dma_to_phys()) otherwise.
+ *   A physical address in RAM is RAM; one in another dgmm device's VRAM
+ *   BAR is that peer's VRAM (peer-to-peer, dgmm_bars). An address that
+ *   translates to nothing, or to neither, fails the job with -EFAULT
+ *   (a DMA fault, counted and logged),
+ *   so that a missing or stale DMA mapping fails a test instead of
+ *   silently working. It never looks at a struct page it was handed.
  * - engine_mbps and engine_latency_us throttle it to behave like a PCIe DMA
  *   engine rather than like a memcpy. A throttled job writes its
  *   destination only at the end of its time, so that a reader who does not
@@ -63,12 +73,14 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/device.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-fence-unwrap.h>
 #include <linux/dma-resv.h>
 #include <linux/fault-inject.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
+#include <linux/iommu.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
@@ -195,7 +207,7 @@ static u64 cursor_left(const struct dgmm_mem_cursor *c)
 		return 0;
 	if (c->mem->kind == DGMM_MEM_VRAM)
 		return c->mem->ranges[c->idx].size - c->off;
-	return PAGE_SIZE - c->off;
+	return PAGE_SIZE - c->off;	/* DMA: page by page, as the IOMMU maps them */
 }
 
 static void cursor_advance(struct dgmm_mem_cursor *c, u64 n)
@@ -237,6 +249,90 @@ static void *cursor_vram_apart(struct dgmm_engine *e, const struct dgmm_mem_curs
 	if (vpn_parity(p) == vpn_parity(other))
 		p = cursor_vram(e, c, 1);
 	return p;
+}
+
+/*
+ * Every engine's VRAM by bus address, so that a peer's DMA to that BAR
+ * lands in it (peer-to-peer, with the address an exporter mapped through
+ * dma_map_resource()). RCU: a device going away leaves the list and waits
+ * for the accesses in flight before its BAR mapping goes.
+ */
+static LIST_HEAD(dgmm_bars);
+static DEFINE_SPINLOCK(dgmm_bars_lock);
+
+/* Where one side of a chunk landed for the CPU that plays the engine. */
+struct dgmm_reach {
+	void *va;
+	bool kmapped;
+};
+
+/* A peer's VRAM at physical (bus) address @phys; under rcu_read_lock(). */
+static void *peer_vram(phys_addr_t phys)
+{
+	struct dgmm_engine *peer;
+
+	list_for_each_entry_rcu(peer, &dgmm_bars, bar_link)
+		if (phys >= peer->vram_start && phys - peer->vram_start < peer->vram_size &&
+		    !READ_ONCE(peer->dead))
+			return (void __force *)peer->vram + (phys - peer->vram_start);
+	return NULL;
+}
+
+/*
+ * The device's access to bus address @addr: translated as its IOMMU would
+ * (see the top of the file) and mapped for the CPU. A fault is counted and
+ * logged, and the access does not happen.
+ */
+static int dma_reach(struct dgmm_engine *e, dma_addr_t addr, struct dgmm_reach *r)
+{
+	phys_addr_t phys;
+	unsigned long pfn;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "a peer's BAR is reached under RCU");
+	r->va = NULL;
+	r->kmapped = false;
+	if (e->iommu) {
+		phys = iommu_iova_to_phys(e->iommu, addr);
+		if (!phys)
+			goto fault;	/* nothing mapped there */
+	} else {
+		phys = dma_to_phys(e->dev, addr);
+	}
+	pfn = PHYS_PFN(phys);
+	if (pfn_valid(pfn) && !is_zone_device_page(pfn_to_page(pfn))) {
+		r->va = kmap_local_pfn(pfn) + offset_in_page(phys);
+		r->kmapped = true;
+		return 0;
+	}
+	/* Not RAM: a peer's BAR, or nothing. */
+	r->va = peer_vram(phys);
+	if (r->va)
+		return 0;
+
+fault:
+	atomic64_inc(&e->stats.dma_faults);
+	dev_err_ratelimited(e->dev, "copy engine: DMA fault at %pad\n", &addr);
+	return -EFAULT;
+}
+
+/*
+ * Reaches the chunk at cursor @c: VRAM through the view whose page parity
+ * differs from @other's (any view if @other is NULL), or the DMA address.
+ */
+static int cursor_reach(struct dgmm_engine *e, const struct dgmm_mem_cursor *c,
+			const void *other, struct dgmm_reach *r)
+{
+	if (c->mem->kind == DGMM_MEM_DMA)
+		return dma_reach(e, c->mem->addrs[c->idx] + c->off, r);
+	r->va = other ? cursor_vram_apart(e, c, other) : cursor_vram(e, c, 0);
+	r->kmapped = false;
+	return 0;
+}
+
+static void reach_end(struct dgmm_reach *r)
+{
+	if (r->kmapped)
+		kunmap_local(r->va);
 }
 
 /*
@@ -296,14 +392,24 @@ static void fill_words(void *dst, u8 value, size_t n)
 		WRITE_ONCE(*db++, value);
 }
 
-/* Every VRAM range must lie inside VRAM, and the store must hold @size bytes. */
+/*
+ * Every VRAM range must lie inside VRAM, every DMA address be page-aligned,
+ * and the store must hold @size bytes. Whether a DMA address leads anywhere
+ * is the IOMMU's to say, when the job runs.
+ */
 static bool mem_valid(struct dgmm_engine *e, const struct dgmm_mem *mem, u64 size)
 {
 	u64 total = 0;
 	unsigned int i;
 
-	if (mem->kind == DGMM_MEM_PAGES)
+	if (mem->kind == DGMM_MEM_DMA) {
+		if (!mem->addrs)
+			return false;
+		for (i = 0; i < mem->count; i++)
+			if (!PAGE_ALIGNED(mem->addrs[i]))
+				return false;
 		return (u64)mem->count * PAGE_SIZE >= size;
+	}
 	for (i = 0; i < mem->count; i++) {
 		const struct dgmm_mem_range *r = &mem->ranges[i];
 
@@ -330,51 +436,52 @@ static bool chunk_stop(struct dgmm_engine *e, struct dgmm_engine_job *job)
 	return READ_ONCE(e->dead) || (job->user && READ_ONCE(job->reset));
 }
 
+/*
+ * Returns 0, -EAGAIN if the job was stopped between two chunks, or -EFAULT
+ * on a DMA fault.
+ */
 static int do_copy(struct dgmm_engine *e, struct dgmm_engine_op *op,
 		   struct dgmm_engine_job *job)
 {
 	struct dgmm_mem_cursor src = { .mem = &op->src }, dst = { .mem = &op->dst };
-	bool src_io = op->src.kind == DGMM_MEM_VRAM;
-	bool dst_io = op->dst.kind == DGMM_MEM_VRAM;
+	/* A DMA side is reached first, and VRAM through the view that suits it. */
+	bool dst_first = op->dst.kind == DGMM_MEM_DMA && op->src.kind == DGMM_MEM_VRAM;
+	struct dgmm_mem_cursor *c1 = dst_first ? &dst : &src, *c2 = dst_first ? &src : &dst;
 	u64 left = op->size;
 
 	while (left) {
 		u64 n = min3(left, cursor_left(&src), cursor_left(&dst));
+		struct dgmm_reach r1, r2;
+		void *s, *d;
+		int err;
 
 		n = min_t(u64, n, DGMM_CHUNK);
 		if (chunk_stop(e, job))
 			return -EAGAIN;
-		void *s, *d;
-
-		/* A page is mapped first, and VRAM seen through the view that suits it. */
-		if (src_io && dst_io) {
-			s = cursor_vram(e, &src, 0);
-			d = cursor_vram_apart(e, &dst, s);
-		} else if (src_io) {
-			d = kmap_local_page(op->dst.pages[dst.idx]) + dst.off;
-			s = cursor_vram_apart(e, &src, d);
-		} else if (dst_io) {
-			s = kmap_local_page(op->src.pages[src.idx]) + src.off;
-			d = cursor_vram_apart(e, &dst, s);
-		} else {
-			s = kmap_local_page(op->src.pages[src.idx]) + src.off;
-			d = kmap_local_page(op->dst.pages[dst.idx]) + dst.off;
+		/* A peer's BAR stays while a chunk is copied (see dgmm_bars). */
+		rcu_read_lock();
+		err = cursor_reach(e, c1, NULL, &r1);
+		if (err) {
+			rcu_read_unlock();
+			return err;
 		}
+		err = cursor_reach(e, c2, r1.va, &r2);
+		if (err) {
+			reach_end(&r1);
+			rcu_read_unlock();
+			return err;
+		}
+		s = dst_first ? r2.va : r1.va;
+		d = dst_first ? r1.va : r2.va;
 
 		/* Within a page or a block the parity of both sides stays the same. */
-		if ((src_io || dst_io) && vpn_parity(s) == vpn_parity(d))
+		if ((!r1.kmapped || !r2.kmapped) && vpn_parity(s) == vpn_parity(d))
 			atomic64_inc(&e->stats.parity_conflicts);
 		copy_words(d, s, n);
 
-		/* Unmap in the reverse order of mapping. */
-		if (!src_io && !dst_io) {
-			kunmap_local(d);
-			kunmap_local(s);
-		} else if (!dst_io) {
-			kunmap_local(d);
-		} else if (!src_io) {
-			kunmap_local(s);
-		}
+		reach_end(&r2);	/* the reverse order of mapping */
+		reach_end(&r1);
+		rcu_read_unlock();
 		cursor_advance(&src, n);
 		cursor_advance(&dst, n);
 		left -= n;
@@ -391,17 +498,20 @@ static int do_fill(struct dgmm_engine *e, struct dgmm_engine_op *op,
 	while (left) {
 		u64 n = min_t(u64, min(left, cursor_left(&dst)), DGMM_CHUNK);
 
+		struct dgmm_reach r;
+		int err;
+
 		if (chunk_stop(e, job))
 			return -EAGAIN;
-
-		if (op->dst.kind == DGMM_MEM_VRAM) {
-			fill_words(cursor_vram(e, &dst, 0), op->value, n);
-		} else {
-			void *d = kmap_local_page(op->dst.pages[dst.idx]) + dst.off;
-
-			fill_words(d, op->value, n);
-			kunmap_local(d);
+		rcu_read_lock();
+		err = cursor_reach(e, &dst, NULL, &r);
+		if (!err) {
+			fill_words(r.va, op->value, n);
+			reach_end(&r);
 		}
+		rcu_read_unlock();
+		if (err)
+			return err;
 		cursor_advance(&dst, n);
 		left -= n;
 	}
@@ -445,7 +555,7 @@ static void job_zero_pages(struct dgmm_engine *e, struct dgmm_engine_job *job)
 	for (i = 0; i < job->num_ops; i++) {
 		struct dgmm_engine_op *op = &job->ops[i];
 
-		if (op->dst.kind != DGMM_MEM_PAGES)
+		if (op->dst.kind != DGMM_MEM_DMA)
 			continue;
 		op->op = DGMM_OP_FILL;
 		op->value = 0;
@@ -501,9 +611,9 @@ static void hw_run(struct dgmm_engine *e, struct dgmm_engine_job *job)
 		if (err && READ_ONCE(e->dead)) {
 			job_zero_pages(e, job);
 			err = -ENODEV;
-		} else if (err) {
+		} else if (err == -EAGAIN) {
 			err = -ETIMEDOUT;	/* a user's job, reset while it ran */
-		} else {
+		} else if (!err) {
 			atomic64_add(bytes, &e->stats.bytes);
 		}
 	}
@@ -936,7 +1046,7 @@ static struct dma_fence *dgmm_engine_fill(struct dgmm_copy_engine *base,
 {
 	struct dgmm_engine_op op = {
 		.op = DGMM_OP_FILL, .dst = *dst, .size = size, .value = value,
-		.src.kind = DGMM_MEM_PAGES,	/* nothing to free */
+		.src.kind = DGMM_MEM_DMA,	/* nothing to free */
 	};
 
 	return kernel_submit(to_dgmm_engine(base), &op, deps);
@@ -1111,8 +1221,16 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 	int err;
 
 	engine->base.funcs = &dgmm_engine_funcs;
+	engine->dev = dev;
+	engine->iommu = iommu_get_domain_for_dev(dev);
+	if (engine->iommu && !(engine->iommu->type & __IOMMU_DOMAIN_PAGING))
+		engine->iommu = NULL;	/* identity: bus addresses are physical */
+	dev_info(dev, "copy engine: DMA addresses %s\n",
+		 engine->iommu ? "translated by the IOMMU" : "are physical addresses");
 	engine->vram = vram;
+	engine->vram_start = vram_start;
 	engine->vram_size = vram_size;
+	engine->bar_registered = false;
 	engine->job_timeout = args.timeout;
 	mutex_init(&engine->submit_lock);
 	spin_lock_init(&engine->lock);
@@ -1132,6 +1250,7 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 	atomic64_set(&engine->stats.resets, 0);
 	atomic64_set(&engine->stats.cpu_fallbacks, 0);
 	atomic64_set(&engine->stats.dep_timeouts, 0);
+	atomic64_set(&engine->stats.dma_faults, 0);
 
 	/*
 	 * The second view (see the top of the file). It goes with the device,
@@ -1157,6 +1276,12 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 				    sched_list, 1, NULL);
 	if (err)
 		goto err_sched;
+
+	/* Peers reach this VRAM from now until the unplug. */
+	spin_lock(&dgmm_bars_lock);
+	list_add_tail_rcu(&engine->bar_link, &dgmm_bars);
+	engine->bar_registered = true;
+	spin_unlock(&dgmm_bars_lock);
 	return 0;
 
 err_sched:
@@ -1171,14 +1296,17 @@ static int engine_show(struct seq_file *m, void *unused)
 	struct dgmm_engine *e = m->private;
 
 	seq_printf(m, "jobs: %lld\nbytes: %lld\nbusy_ns: %lld\nparity_conflicts: %lld\n"
-		   "resets: %lld\ncpu_fallbacks: %lld\ndep_timeouts: %lld\n",
+		   "resets: %lld\ncpu_fallbacks: %lld\ndep_timeouts: %lld\ndma_faults: %lld\n"
+		   "dma_translation: %s\n",
 		   (s64)atomic64_read(&e->stats.jobs),
 		   (s64)atomic64_read(&e->stats.bytes),
 		   (s64)atomic64_read(&e->stats.busy_ns),
 		   (s64)atomic64_read(&e->stats.parity_conflicts),
 		   (s64)atomic64_read(&e->stats.resets),
 		   (s64)atomic64_read(&e->stats.cpu_fallbacks),
-		   (s64)atomic64_read(&e->stats.dep_timeouts));
+		   (s64)atomic64_read(&e->stats.dep_timeouts),
+		   (s64)atomic64_read(&e->stats.dma_faults),
+		   e->iommu ? "iommu" : "direct");
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(engine);
@@ -1235,11 +1363,23 @@ void dgmm_engine_fault_injection_fini(void) { }
  */
 void dgmm_engine_unplug(struct dgmm_engine *engine)
 {
+	bool registered;
+
 	spin_lock_irq(&engine->lock);
 	engine->dead = true;
 	spin_unlock_irq(&engine->lock);
 	wake_up_all(&engine->hw_wait);
 	flush_workqueue(engine->hw_wq);
+
+	/* Peers' DMA to this BAR faults from now on; none still lands in it. */
+	spin_lock(&dgmm_bars_lock);
+	registered = engine->bar_registered;
+	if (registered)
+		list_del_rcu(&engine->bar_link);
+	engine->bar_registered = false;
+	spin_unlock(&dgmm_bars_lock);
+	if (registered)
+		synchronize_rcu();
 }
 
 /* Gives up every foreign dependency still waited for. */

@@ -27,7 +27,7 @@ enum dgmm_op_kind {
 /**
  * struct dgmm_engine_op - one operation of a job
  * @op: copy or fill
- * @src: what to copy (ignored for a fill; its kind must be DGMM_MEM_PAGES
+ * @src: what to copy (ignored for a fill; its kind must be DGMM_MEM_DMA
  *	 with no ranges then, so that freeing it frees nothing)
  * @dst: where to write
  * @size: bytes
@@ -47,11 +47,17 @@ struct drm_gem_object;
 /**
  * struct dgmm_engine - the simulated copy engine of one device
  * @base: what the memory manager calls
+ * @dev: the device whose DMA addresses the engine is given
+ * @iommu: @dev's IOMMU domain if it translates (a paging domain), or NULL
+ *	   when bus addresses are physical ones (dma-direct)
  * @vram: the device's view of its VRAM (the whole BAR, write-combined)
  * @vram_shifted: a second view of VRAM from its second page on, whose virtual
  *		  page numbers differ from @vram's by one (NULL if VRAM is one
  *		  page or the mapping failed); see dgmm_engine.c
+ * @vram_start: bus address of the VRAM BAR, where peers reach it
  * @vram_size: bytes of VRAM
+ * @bar_link: entry in the list of BARs peers reach (dgmm_engine.c)
+ * @bar_registered: @bar_link is on that list (under its lock)
  * @sched: the DRM GPU scheduler in front of the engine: it resolves each
  *	   job's dependencies, hands ready jobs to the hardware (run_job) and
  *	   times them out
@@ -80,14 +86,20 @@ struct drm_gem_object;
  *	   @stats.parity_conflicts, chunks copied through views of the same
  *	   page parity (only VRAM's first page forces that), @stats.resets, jobs
  *	   the timeout handler took off the engine, @stats.cpu_fallbacks, kernel
- *	   jobs among them finished by the CPU, and @stats.dep_timeouts, foreign
- *	   dependencies given up on
+ *	   jobs among them finished by the CPU, @stats.dep_timeouts, foreign
+ *	   dependencies given up on, and @stats.dma_faults, accesses to bus
+ *	   addresses that led nowhere (each fails its job with -EFAULT)
  */
 struct dgmm_engine {
 	struct dgmm_copy_engine base;
+	struct device *dev;
+	struct iommu_domain *iommu;
 	void __iomem *vram;
 	void __iomem *vram_shifted;
+	phys_addr_t vram_start;
 	u64 vram_size;
+	struct list_head bar_link;
+	bool bar_registered;
 	struct drm_gpu_scheduler sched;
 	struct drm_sched_entity kernel_entity;
 	struct mutex submit_lock; /* see kernel-doc */
@@ -111,11 +123,13 @@ struct dgmm_engine {
 		atomic64_t resets;
 		atomic64_t cpu_fallbacks;
 		atomic64_t dep_timeouts;
+		atomic64_t dma_faults;
 	} stats;
 };
 
 struct dentry;
 struct device;
+struct iommu_domain;
 
 int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 		     resource_size_t vram_start, void __iomem *vram, u64 vram_size);

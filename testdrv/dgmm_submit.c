@@ -319,8 +319,8 @@ static int submit_fill_job(struct submit *s, struct dgmm_engine_job *job)
 		struct dgmm_bo *dst = gem_to_dgmm_bo(s->objs[s->dst_obj[i]]);
 
 		op->size = uop->size;
-		op->src.kind = DGMM_MEM_PAGES;	/* nothing to free until set */
-		op->dst.kind = DGMM_MEM_PAGES;
+		op->src.kind = DGMM_MEM_DMA;	/* nothing to free until set */
+		op->dst.kind = DGMM_MEM_DMA;
 		if (uop->op == DRM_DGMM_OP_FILL) {
 			op->op = DGMM_OP_FILL;
 			op->value = uop->value;

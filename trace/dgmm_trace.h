@@ -262,6 +262,82 @@ DEFINE_EVENT(dgmm_bo_pin_class, dgmm_bo_unpin,
 	TP_ARGS(bo)
 );
 
+/*
+ * The exporter's side of a dma-buf: @importer is the attached device (none
+ * for move_notify, which goes to all of them), @p2p whether it reaches VRAM
+ * peer-to-peer. The BO is the exporter's.
+ */
+DECLARE_EVENT_CLASS(dgmm_dmabuf_class,
+	TP_PROTO(struct dgmm_bo *bo, struct device *importer, bool p2p),
+	TP_ARGS(bo, importer, p2p),
+	TP_STRUCT__entry(
+		__string(dev, dgmm_bo_dev(bo))
+		__string(importer, importer ? dev_name(importer) : "all")
+		__field(u64, bo)
+		__field(u32, mem_type)
+		__field(u32, pin_count)
+		__field(bool, p2p)
+	),
+	TP_fast_assign(
+		__assign_str(dev);
+		__assign_str(importer);
+		__entry->bo = bo->id;
+		__entry->mem_type = bo->tbo.resource ? bo->tbo.resource->mem_type : 0;
+		__entry->pin_count = bo->tbo.pin_count;
+		__entry->p2p = p2p;
+	),
+	TP_printk("dev=%s bo=%llu importer=%s p2p=%d in=%s pin_count=%u",
+		  __get_str(dev), __entry->bo, __get_str(importer), __entry->p2p,
+		  dgmm_trace_mem_type(__entry->mem_type), __entry->pin_count)
+);
+
+#define DGMM_DMABUF_EVENT(name)						\
+DEFINE_EVENT(dgmm_dmabuf_class, name,					\
+	TP_PROTO(struct dgmm_bo *bo, struct device *importer, bool p2p),	\
+	TP_ARGS(bo, importer, p2p))
+
+DGMM_DMABUF_EVENT(dgmm_dmabuf_attach);
+DGMM_DMABUF_EVENT(dgmm_dmabuf_detach);
+DGMM_DMABUF_EVENT(dgmm_dmabuf_pin);
+DGMM_DMABUF_EVENT(dgmm_dmabuf_unpin);
+DGMM_DMABUF_EVENT(dgmm_dmabuf_map);
+DGMM_DMABUF_EVENT(dgmm_dmabuf_unmap);
+DGMM_DMABUF_EVENT(dgmm_dmabuf_move_notify);
+
+/*
+ * The importer's side: @bo is the importing device's BO, @exporter the
+ * exporting driver's name. invalidate is the exporter's move_notify
+ * arriving; import_unmap and import_map drop and (at the next job) make
+ * the mapping the engine uses.
+ */
+DECLARE_EVENT_CLASS(dgmm_import_class,
+	TP_PROTO(struct dgmm_bo *bo, const char *exporter),
+	TP_ARGS(bo, exporter),
+	TP_STRUCT__entry(
+		__string(dev, dgmm_bo_dev(bo))
+		__string(exporter, exporter)
+		__field(u64, bo)
+		__field(u32, mem_type)
+	),
+	TP_fast_assign(
+		__assign_str(dev);
+		__assign_str(exporter);
+		__entry->bo = bo->id;
+		__entry->mem_type = bo->tbo.resource ? bo->tbo.resource->mem_type : 0;
+	),
+	TP_printk("dev=%s bo=%llu exporter=%s in=%s", __get_str(dev), __entry->bo,
+		  __get_str(exporter), dgmm_trace_mem_type(__entry->mem_type))
+);
+
+#define DGMM_IMPORT_EVENT(name)						\
+DEFINE_EVENT(dgmm_import_class, name,					\
+	TP_PROTO(struct dgmm_bo *bo, const char *exporter),		\
+	TP_ARGS(bo, exporter))
+
+DGMM_IMPORT_EVENT(dgmm_dmabuf_invalidate);
+DGMM_IMPORT_EVENT(dgmm_dmabuf_import_map);
+DGMM_IMPORT_EVENT(dgmm_dmabuf_import_unmap);
+
 /* Jobs are named by their scheduler fence, the one BOs and syncobjs get. */
 DECLARE_EVENT_CLASS(dgmm_job_class,
 	TP_PROTO(struct device *dev, struct dma_fence *fence, bool user, u32 ops, u64 bytes,

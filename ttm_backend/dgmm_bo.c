@@ -18,9 +18,11 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_ttm_helper.h>
+#include <drm/drm_prime.h>
 #include <drm/drm_vma_manager.h>
 #include <drm/ttm/ttm_tt.h>
 
+#include "dmabuf/dgmm_dmabuf.h"
 #include "eviction/dgmm_evict.h"
 #include "trace/dgmm_trace.h"
 #include "dgmm_bo.h"
@@ -35,6 +37,9 @@ static void dgmm_bo_destroy(struct ttm_buffer_object *tbo)
 	list_del(&bo->link);
 	mutex_unlock(&bo->mm->bo_lock);
 
+	/* TTM unmapped an imported BO's attachment already (delete_mem_notify). */
+	if (tbo->base.import_attach)
+		drm_prime_gem_destroy(&tbo->base, NULL);
 	drm_gem_object_release(&tbo->base);
 	kfree(bo);
 }
@@ -232,15 +237,52 @@ static void dgmm_gem_free(struct drm_gem_object *obj)
 	ttm_bo_put(&gem_to_dgmm_bo(obj)->tbo);
 }
 
+/*
+ * An imported BO has no pages of its own for the CPU (only the DMA
+ * addresses its attachment gave this device): its mmap is the exporter's,
+ * through the dma-buf, as drm_gem_shmem does it.
+ */
+static int dgmm_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+{
+	int ret;
+
+	if (!obj->import_attach)
+		return drm_gem_ttm_mmap(obj, vma);
+	/* Not our vm_ops on the exporter's mapping. */
+	vma->vm_private_data = NULL;
+	vma->vm_ops = NULL;
+	ret = dma_buf_mmap(obj->dma_buf, vma, 0);
+	/* The reference drm_gem_mmap_obj() took is for our own mappings. */
+	if (!ret)
+		drm_gem_object_put(obj);
+	return ret;
+}
+
 static const struct drm_gem_object_funcs dgmm_gem_funcs = {
 	.free = dgmm_gem_free,
-	.mmap = drm_gem_ttm_mmap,
+	.export = dgmm_dmabuf_export,
+	.mmap = dgmm_gem_mmap,
 	.vm_ops = &dgmm_bo_vm_ops,
 };
 
+/**
+ * dgmm_bo_is_imported - is the BO another exporter's dma-buf?
+ * @bo: the BO
+ *
+ * Such a BO (a TTM SG BO) has no pages: only the DMA addresses its
+ * attachment maps for this device, in GTT, while it is mapped.
+ *
+ * Return: true for an imported BO.
+ */
+bool dgmm_bo_is_imported(struct dgmm_bo *bo)
+{
+	return bo->tbo.type == ttm_bo_type_sg;
+}
+
 static struct dgmm_bo *bo_create(struct dgmm_mm *mm,
 				 const struct dgmm_placement_request *req,
-				 enum ttm_bo_type type, const char **why)
+				 enum ttm_bo_type type, struct dma_resv *resv,
+				 const char **why)
 {
 	struct ttm_operation_ctx ctx = { .interruptible = true };
 	struct dgmm_bo *bo;
@@ -270,15 +312,21 @@ static struct dgmm_bo *bo_create(struct dgmm_mm *mm,
 	list_add_tail(&bo->link, &mm->bos);
 	mutex_unlock(&mm->bo_lock);
 
-	/* On failure TTM puts the BO, which calls dgmm_bo_destroy(). */
+	/*
+	 * On failure TTM puts the BO, which calls dgmm_bo_destroy(). With a
+	 * @resv of the caller's, the caller holds it and keeps holding it.
+	 */
 	err = ttm_bo_init_reserved(&mm->ttm, &bo->tbo, type, &bo->placement.placement, 0,
-				   &ctx, NULL, NULL, dgmm_bo_destroy);
+				   &ctx, NULL, resv, dgmm_bo_destroy);
 	if (err)
 		return ERR_PTR(err);
 
 	dgmm_bo_set_move_reason(bo, DGMM_MOVE_NONE);
 	trace_dgmm_bo_create(bo);
-	ttm_bo_unreserve(&bo->tbo);
+	if (resv)
+		ttm_bo_move_to_lru_tail_unlocked(&bo->tbo);
+	else
+		ttm_bo_unreserve(&bo->tbo);
 	return bo;
 }
 
@@ -300,7 +348,7 @@ struct dgmm_bo *dgmm_bo_create(struct dgmm_mm *mm,
 			       const struct dgmm_placement_request *req,
 			       const char **why)
 {
-	return bo_create(mm, req, ttm_bo_type_device, why);
+	return bo_create(mm, req, ttm_bo_type_device, NULL, why);
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_create);
 
@@ -318,9 +366,48 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_create);
 struct dgmm_bo *dgmm_bo_create_kernel(struct dgmm_mm *mm,
 				      const struct dgmm_placement_request *req)
 {
-	return bo_create(mm, req, ttm_bo_type_kernel, NULL);
+	return bo_create(mm, req, ttm_bo_type_kernel, NULL, NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_create_kernel);
+
+/**
+ * dgmm_bo_create_sg - create the BO of an imported dma-buf
+ * @mm: the importing device's memory manager
+ * @size: the dma-buf's size, a multiple of PAGE_SIZE
+ * @resv: the dma-buf's reservation object, held by the caller; the BO
+ *	  shares it, so that both devices' fences meet in one place
+ *
+ * A TTM SG BO: no pages, no copies. It is created in SYSTEM, unmapped; a
+ * device job places it in GTT, and dmabuf/ then maps the attachment and
+ * hands its DMA addresses to the engine. It may live in GTT or SYSTEM
+ * only: its memory is the exporter's.
+ *
+ * Return: the BO with one GEM reference, or an ERR_PTR.
+ */
+struct dgmm_bo *dgmm_bo_create_sg(struct dgmm_mm *mm, u64 size, struct dma_resv *resv)
+{
+	struct dgmm_placement_request req = {
+		.size = size,
+		.preferred = DGMM_DOMAIN_SYSTEM,
+		.allowed = DGMM_DOMAIN_GTT | DGMM_DOMAIN_SYSTEM,
+	};
+	struct dgmm_bo *bo;
+	int err;
+
+	dma_resv_assert_held(resv);
+	bo = bo_create(mm, &req, ttm_bo_type_sg, resv, NULL);
+	if (IS_ERR(bo))
+		return bo;
+	/* From now on its place is GTT: the engine reaches it there. */
+	bo->req.preferred = DGMM_DOMAIN_GTT;
+	err = dgmm_placement_from_request(&bo->placement, &bo->req, &mm->limits, NULL);
+	if (err) {
+		dgmm_bo_put(bo);
+		return ERR_PTR(err);
+	}
+	return bo;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_create_sg);
 
 /**
  * dgmm_bo_put - drop a GEM reference
@@ -455,11 +542,17 @@ int dgmm_bo_validate_for_device(struct dgmm_bo *bo, struct ttm_operation_ctx *ct
 	if (err)
 		return err;
 	/* Allowed and reachable where it is (TTM's second test, done here). */
-	if (res_compatible(bo, &p.placement, true))
-		return 0;
-	if (bo->tbo.pin_count)
-		return -EBUSY;
-	return validate(bo, &p.placement, ctx);
+	if (!res_compatible(bo, &p.placement, true)) {
+		if (bo->tbo.pin_count)
+			return -EBUSY;
+		err = validate(bo, &p.placement, ctx);
+		if (err)
+			return err;
+	}
+	/* An imported BO in GTT still needs its attachment mapped. */
+	if (dgmm_bo_is_imported(bo))
+		return dgmm_dmabuf_import_map(bo);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_validate_for_device);
 
@@ -527,6 +620,7 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_promote);
  * dgmm_bo_pin - pin a BO in one domain
  * @bo: the BO, reserved
  * @domain: one DGMM_DOMAIN_* the BO is allowed in
+ * @reason: why, if it has to move (DGMM_MOVE_VALIDATE, DGMM_MOVE_DMABUF)
  *
  * Moves it there first if need be. A pinned BO is never evicted (it leaves
  * TTM's LRU lists) and cannot be moved; pins nest, and each is undone by
@@ -535,7 +629,7 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_promote);
  * Return: 0; -EINVAL for a domain that is not one allowed domain; -EBUSY if
  * already pinned elsewhere; -ENOSPC, -ENOMEM or -ERESTARTSYS.
  */
-int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain)
+int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain, enum dgmm_move_reason reason)
 {
 	struct ttm_operation_ctx ctx = { .interruptible = true };
 	struct dgmm_placement p;
@@ -549,7 +643,7 @@ int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain)
 		if (!res_compatible(bo, &p.placement, false))
 			return -EBUSY;
 	} else {
-		dgmm_bo_set_move_reason(bo, DGMM_MOVE_VALIDATE);
+		dgmm_bo_set_move_reason(bo, reason);
 		err = ttm_bo_validate(&bo->tbo, &p.placement, &ctx);
 		dgmm_bo_set_move_reason(bo, DGMM_MOVE_NONE);
 		if (err)
@@ -560,6 +654,38 @@ int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_pin);
+
+/**
+ * dgmm_bo_move_locked - move a reserved BO to one domain
+ * @bo: the BO, reserved (with or without a ww ticket)
+ * @domain: one DGMM_DOMAIN_* the BO is allowed in
+ * @reason: why it moves
+ * @ctx: TTM's operation context
+ *
+ * For callers that hold the reservation already (dma-buf ops): unlike
+ * dgmm_bo_migrate() it cannot back off and retry under a fresh ticket.
+ *
+ * Return: 0; -EINVAL for a domain the BO is not allowed in; -EBUSY if it is
+ * pinned elsewhere; -ENOSPC, -ENOMEM, -ERESTARTSYS.
+ */
+int dgmm_bo_move_locked(struct dgmm_bo *bo, u32 domain, enum dgmm_move_reason reason,
+			struct ttm_operation_ctx *ctx)
+{
+	struct dgmm_placement p;
+	int err;
+
+	dgmm_bo_assert_held(bo);
+	err = dgmm_placement_for_domain(&p, &bo->req, &bo->mm->limits, domain, NULL);
+	if (err)
+		return err;
+	dgmm_bo_set_move_reason(bo, reason);
+	err = ttm_bo_validate(&bo->tbo, &p.placement, ctx);
+	dgmm_bo_set_move_reason(bo, DGMM_MOVE_NONE);
+	if (err == -EINVAL && bo->tbo.pin_count)
+		err = -EBUSY;
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_move_locked);
 
 /**
  * dgmm_bo_unpin - undo one dgmm_bo_pin()
@@ -583,8 +709,8 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_unpin);
  * @size: bytes, page-aligned, not past the BO's end
  * @write: the engine will write it (VRAM is then no longer known clear)
  * @mem: filled in: VRAM ranges (owned, freed with dgmm_mem_release()) or the
- *	 tt's pages (borrowed: the job's fence in the BO's reservation keeps
- *	 TTM from freeing them before it signals)
+ *	 tt's DMA addresses (borrowed: the job's fence in the BO's reservation
+ *	 keeps TTM from unmapping and freeing the pages before it signals)
  *
  * Return: 0, -EINVAL for a range that is not page-aligned or not inside the
  * BO or a BO not in VRAM or GTT, -ENOMEM.
@@ -601,10 +727,10 @@ int dgmm_bo_mem_range(struct dgmm_bo *bo, u64 offset, u64 size, bool write,
 		return -EINVAL;
 
 	if (res->mem_type == TTM_PL_TT) {
-		if (!tt || !ttm_tt_is_populated(tt))
+		if (!tt || !ttm_tt_is_populated(tt) || (dgmm_bo_is_imported(bo) && !tt->sg))
 			return -EINVAL;
-		mem->kind = DGMM_MEM_PAGES;
-		mem->pages = tt->pages + (offset >> PAGE_SHIFT);
+		mem->kind = DGMM_MEM_DMA;
+		mem->addrs = tt->dma_address + (offset >> PAGE_SHIFT);
 		mem->count = size >> PAGE_SHIFT;
 		return 0;
 	}

@@ -47,6 +47,14 @@ enum dgmm_move_reason {
  * @move_reason: why the BO is being validated now, set under the
  *		 reservation by whoever validates it (dgmm_bo_set_move_reason())
  *		 and read by the move callback; DGMM_MOVE_NONE otherwise
+ * @dmabuf: the dma-buf it is exported as, or NULL; set at export, cleared
+ *	    when the dma-buf is released, both under the reservation. Not
+ *	    tbo.base.dma_buf, which DRM clears when the last GEM handle
+ *	    goes while importers may still be attached.
+ * @dmabuf_pins: pins its dma-buf importers hold (dmabuf/), under the
+ *		 reservation
+ * @dmabuf_pinned_in: TTM_PL_* where those pins hold it, valid while
+ *		      @dmabuf_pins > 0
  * @link: entry in the memory manager's BO list, under dgmm_mm.bo_lock
  */
 struct dgmm_bo {
@@ -60,6 +68,9 @@ struct dgmm_bo {
 	u32 last_move_from;
 	u32 last_move_to;
 	enum dgmm_move_reason move_reason;
+	struct dma_buf *dmabuf;
+	unsigned int dmabuf_pins;
+	u32 dmabuf_pinned_in;
 	struct list_head link;
 };
 
@@ -120,7 +131,11 @@ int dgmm_bo_validate_for_device(struct dgmm_bo *bo, struct ttm_operation_ctx *ct
 				const char **why);
 int dgmm_bo_promote(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx, s64 budget,
 		    bool may_evict);
-int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain);
+int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain, enum dgmm_move_reason reason);
+int dgmm_bo_move_locked(struct dgmm_bo *bo, u32 domain, enum dgmm_move_reason reason,
+			struct ttm_operation_ctx *ctx);
+struct dgmm_bo *dgmm_bo_create_sg(struct dgmm_mm *mm, u64 size, struct dma_resv *resv);
+bool dgmm_bo_is_imported(struct dgmm_bo *bo);
 void dgmm_bo_unpin(struct dgmm_bo *bo);
 struct dgmm_mem;
 int dgmm_bo_mem_range(struct dgmm_bo *bo, u64 offset, u64 size, bool write,

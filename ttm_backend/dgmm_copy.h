@@ -16,16 +16,19 @@
 
 struct dma_fence;
 struct dma_resv;
-struct page;
 
 /**
  * enum dgmm_mem_kind - how the engine reaches a backing store
- * @DGMM_MEM_VRAM: byte ranges of the device's VRAM
- * @DGMM_MEM_PAGES: system pages mapped for the device (GTT)
+ * @DGMM_MEM_VRAM: byte ranges of the device's own VRAM, by offset
+ * @DGMM_MEM_DMA: memory outside the device, one bus (DMA) address per page,
+ *		  as the DMA API gave them for the device: GTT pages, or an
+ *		  imported dma-buf's pages or a peer's VRAM. The device
+ *		  translates them as its IOMMU would; a page never reaches it
+ *		  as a struct page.
  */
 enum dgmm_mem_kind {
 	DGMM_MEM_VRAM,
-	DGMM_MEM_PAGES,
+	DGMM_MEM_DMA,
 };
 
 /**
@@ -40,20 +43,23 @@ struct dgmm_mem_range {
 
 /**
  * struct dgmm_mem - a backing store as the engine sees it
- * @kind: VRAM ranges or pages
- * @count: number of @ranges or @pages
+ * @kind: VRAM ranges or DMA addresses
+ * @count: number of @ranges or @addrs
  * @ranges: for VRAM, a snapshot of the resource's blocks. The engine owns it
  *	    once the job is submitted: VRAM resources may be freed before the
  *	    job runs (pipelined eviction), the ranges may not.
- * @pages: for pages, the ttm_tt's page array, borrowed: TTM keeps the tt of
- *	   a move alive until the move's fence signals.
+ * @addrs: for DMA, page-aligned bus addresses, one per page: the ttm_tt's
+ *	   dma_address array, borrowed. TTM keeps the tt of a move, and its
+ *	   DMA mappings, alive until the move's fence signals; an importer
+ *	   keeps its attachment's mapping until the fences of the jobs using it
+ *	   signal.
  */
 struct dgmm_mem {
 	enum dgmm_mem_kind kind;
 	unsigned int count;
 	union {
 		struct dgmm_mem_range *ranges;
-		struct page **pages;
+		const dma_addr_t *addrs;
 	};
 };
 

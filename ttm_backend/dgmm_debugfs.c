@@ -83,6 +83,15 @@ static int stats_show(struct seq_file *m, void *unused)
 		   (s64)atomic64_read(&mm->stats.promotions[DGMM_PROMOTE_NO_ROOM]),
 		   (s64)atomic64_read(&mm->stats.promotions[DGMM_PROMOTE_BUDGET]));
 	seq_printf(m, "swapouts: %lld\n", (s64)atomic64_read(&mm->stats.swapouts));
+	seq_printf(m, "dmabuf_move_notifies: %lld\ndmabuf_invalidations: %lld\n"
+		   "dmabuf_maps: %lld\ndmabuf_pin_migrations: %lld\n",
+		   (s64)atomic64_read(&mm->stats.dmabuf_move_notifies),
+		   (s64)atomic64_read(&mm->stats.dmabuf_invalidations),
+		   (s64)atomic64_read(&mm->stats.dmabuf_maps),
+		   (s64)atomic64_read(&mm->stats.dmabuf_pin_migrations));
+	for (from = TTM_PL_TT; from <= TTM_PL_VRAM; from++)
+		seq_printf(m, "dmabuf_pinned %s: %lld\n", name_of(from),
+			   (s64)atomic64_read(&mm->stats.dmabuf_pinned[from]));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

@@ -24,6 +24,7 @@
 #include <drm/ttm/ttm_placement.h>
 #include <drm/ttm/ttm_tt.h>
 
+#include "dmabuf/dgmm_dmabuf.h"
 #include "eviction/dgmm_evict.h"
 #include "trace/dgmm_trace.h"
 #include "dgmm_bo.h"
@@ -43,23 +44,45 @@ static struct ttm_tt *dgmm_ttm_tt_create(struct ttm_buffer_object *bo,
 	 * memory cached too), so GTT pages stay cached: no page-attribute
 	 * changes and TLB flushes when they are allocated, no write-combined
 	 * pool that clears every page handed back to it, cached CPU mappings.
+	 *
+	 * ttm_sg_tt_init() gives the tt a dma_address array: ttm_pool_alloc()
+	 * maps each page for the device with the DMA API and records its bus
+	 * address there, which is all the copy engine is ever given.
 	 */
-	if (ttm_tt_init(tt, bo, page_flags, ttm_cached, 0)) {
+	if (ttm_sg_tt_init(tt, bo, page_flags, ttm_cached)) {
 		kfree(tt);
 		return NULL;
 	}
 	return tt;
 }
 
+/* An imported BO's tt (TTM_TT_FLAG_EXTERNAL) gets its addresses from dmabuf/. */
 static int dgmm_ttm_tt_populate(struct ttm_device *bdev, struct ttm_tt *tt,
 				struct ttm_operation_ctx *ctx)
 {
+	if (tt->page_flags & TTM_TT_FLAG_EXTERNAL)
+		return 0;
 	return ttm_pool_alloc(&bdev->pool, tt, ctx);
 }
 
 static void dgmm_ttm_tt_unpopulate(struct ttm_device *bdev, struct ttm_tt *tt)
 {
+	if (tt->page_flags & TTM_TT_FLAG_EXTERNAL)
+		return;
 	ttm_pool_free(&bdev->pool, tt);
+}
+
+/*
+ * The BO's backing store goes for good (TTM waited for it to be idle): an
+ * imported BO's attachment mapping goes with it, before dgmm_bo_destroy()
+ * detaches.
+ */
+static void dgmm_ttm_delete_mem_notify(struct ttm_buffer_object *tbo)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = false };
+
+	if (dgmm_bo_is_dgmm_bo(tbo) && dgmm_bo_is_imported(to_dgmm_bo(tbo)))
+		dgmm_dmabuf_import_unmap(to_dgmm_bo(tbo), &ctx);
 }
 
 static void dgmm_ttm_tt_destroy(struct ttm_device *bdev, struct ttm_tt *tt)
@@ -81,6 +104,8 @@ static void dgmm_ttm_swap_notify(struct ttm_buffer_object *tbo)
 	if (!dgmm_bo_is_dgmm_bo(tbo))
 		return;
 	bo = to_dgmm_bo(tbo);
+	/* An importer cannot hold a BO in SYSTEM mapped; told all the same. */
+	dgmm_dmabuf_move_notify(bo);
 	atomic64_inc(&bo->mm->stats.swapouts);
 	trace_dgmm_bo_move(bo, tbo->resource->mem_type, DGMM_TRACE_SWAP, DGMM_MOVE_SWAP, 0, NULL);
 }
@@ -211,7 +236,8 @@ int dgmm_mm_access(struct ttm_buffer_object *bo, unsigned long offset, void *buf
 	if (bo->resource->mem_type == TTM_PL_VRAM)
 		return access_vram(mm, bo->resource, offset, buf, len, write);
 
-	if (!bo->ttm)
+	/* An imported BO has no pages here: the exporter's mmap has them. */
+	if (!bo->ttm || bo->type == ttm_bo_type_sg)
 		return -EIO;
 	ret = ttm_tt_populate(bo->bdev, bo->ttm, &ctx);
 	if (ret)
@@ -228,6 +254,7 @@ static const struct ttm_device_funcs dgmm_ttm_funcs = {
 	.eviction_valuable = dgmm_evict_valuable,
 	.evict_flags = dgmm_evict_flags,
 	.swap_notify = dgmm_ttm_swap_notify,
+	.delete_mem_notify = dgmm_ttm_delete_mem_notify,
 	.move = dgmm_bo_move,
 	.io_mem_reserve = dgmm_ttm_io_mem_reserve,
 	.io_mem_pfn = dgmm_ttm_io_mem_pfn,
@@ -285,6 +312,72 @@ err_ttm:
 	ttm_device_fini(&mm->ttm);
 	mutex_destroy(&mm->bo_lock);
 	return err;
+}
+
+/*
+ * The BO after @after on the list (the first if NULL) that still has a GEM
+ * reference, with one more; under bo_lock.
+ */
+static struct dgmm_bo *next_bo_get(struct dgmm_mm *mm, struct dgmm_bo *after)
+{
+	struct dgmm_bo *bo = after ? list_next_entry(after, link) :
+			     list_first_entry(&mm->bos, struct dgmm_bo, link);
+
+	lockdep_assert_held(&mm->bo_lock);
+	list_for_each_entry_from(bo, &mm->bos, link)
+		if (kref_get_unless_zero(&bo->tbo.base.refcount))
+			return bo;
+	return NULL;
+}
+
+/* One BO at unplug: see dgmm_mm_unplug(). */
+static void unplug_bo(struct dgmm_bo *bo)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = false };
+	struct ttm_placement gutting = {};
+	struct ttm_tt *tt = bo->tbo.ttm;
+
+	dma_resv_lock(bo->tbo.base.resv, NULL);
+	/* Importers drop their mappings of it (and wait for their jobs). */
+	dgmm_dmabuf_move_notify(bo);
+	if (dgmm_bo_is_imported(bo))
+		dgmm_dmabuf_import_unmap(bo, &ctx);
+	else if (!bo->tbo.pin_count && bo->tbo.resource && tt && ttm_tt_is_populated(tt))
+		/* An empty placement drops the pages with their DMA mappings. */
+		ttm_bo_validate(&bo->tbo, &gutting, &ctx);
+	dma_resv_unlock(bo->tbo.base.resv);
+}
+
+/**
+ * dgmm_mm_unplug - drop every DMA mapping of a device that is going away
+ * @mm: the memory manager, whose engine has finished every job
+ *
+ * Open files keep BOs after the device is unbound; their pages must not
+ * stay mapped for a device that is gone. Each BO's importers are told
+ * first; then an imported BO's attachment is unmapped, and a BO with pages
+ * loses them (its contents are gone with the device: CPU mappings already
+ * fault in a dummy page). VRAM needs nothing. A BO pinned for another
+ * device keeps its pages and mapping until that device lets go. TTM's
+ * delayed deletions, which hold the pages of finished moves, are waited
+ * for.
+ */
+void dgmm_mm_unplug(struct dgmm_mm *mm)
+{
+	struct dgmm_bo *bo, *next;
+
+	/* Not under bo_lock: a BO's last put takes it, under other locks. */
+	mutex_lock(&mm->bo_lock);
+	bo = next_bo_get(mm, NULL);
+	mutex_unlock(&mm->bo_lock);
+	while (bo) {
+		unplug_bo(bo);
+		mutex_lock(&mm->bo_lock);
+		next = next_bo_get(mm, bo);
+		mutex_unlock(&mm->bo_lock);
+		dgmm_bo_put(bo);
+		bo = next;
+	}
+	flush_workqueue(mm->ttm.wq);
 }
 
 /**

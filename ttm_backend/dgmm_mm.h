@@ -62,7 +62,13 @@ struct dgmm_mm_config {
  *	   preferred domain at a device use, by outcome, in
  *	   @stats.promotions[enum dgmm_promote_outcome]; @stats.swapouts, BOs
  *	   TTM set out to swap out (swap_notify; the swapout itself can still
- *	   fail)
+ *	   fail); dma-buf (dmabuf/): @stats.dmabuf_move_notifies, moves of an
+ *	   exported BO its importers were told of, @stats.dmabuf_invalidations,
+ *	   mappings of imported BOs dropped on such notice,
+ *	   @stats.dmabuf_maps, attachments mapped (by this device as exporter
+ *	   or importer), @stats.dmabuf_pin_migrations, BOs an importer's pin
+ *	   moved, and @stats.dmabuf_pinned[TTM_PL_*], bytes importers hold
+ *	   pinned there (capped by the dmabuf_pin_percent module parameter)
  *
  * The test driver embeds one per device and knows nothing of its insides;
  * everything here works on the TTM device and its managers.
@@ -89,6 +95,11 @@ struct dgmm_mm {
 		atomic64_t evictions[TTM_PL_VRAM + 1];
 		atomic64_t promotions[DGMM_PROMOTE_BUDGET + 1];
 		atomic64_t swapouts;
+		atomic64_t dmabuf_move_notifies;
+		atomic64_t dmabuf_invalidations;
+		atomic64_t dmabuf_maps;
+		atomic64_t dmabuf_pin_migrations;
+		atomic64_t dmabuf_pinned[TTM_PL_VRAM + 1];
 	} stats;
 };
 
@@ -107,6 +118,7 @@ struct dgmm_region_usage {
 };
 
 int dgmm_mm_init(struct dgmm_mm *mm, const struct dgmm_mm_config *cfg);
+void dgmm_mm_unplug(struct dgmm_mm *mm);
 void dgmm_mm_fini(struct dgmm_mm *mm);
 void dgmm_mm_region_usage(struct dgmm_mm *mm, u32 mem_type,
 			  struct dgmm_region_usage *usage);

@@ -23,6 +23,7 @@
 #include <drm/ttm/ttm_bo.h>
 #include <drm/ttm/ttm_tt.h>
 
+#include "dmabuf/dgmm_dmabuf.h"
 #include "trace/dgmm_trace.h"
 #include "dgmm_bo.h"
 #include "dgmm_mm.h"
@@ -36,9 +37,9 @@ static int mem_of(struct dgmm_mm *mm, struct ttm_buffer_object *tbo,
 
 	if (!tbo->ttm || !ttm_tt_is_populated(tbo->ttm))
 		return -EINVAL;
-	mem->kind = DGMM_MEM_PAGES;
+	mem->kind = DGMM_MEM_DMA;
 	mem->count = tbo->ttm->num_pages;
-	mem->pages = tbo->ttm->pages;
+	mem->addrs = tbo->ttm->dma_address;
 	return 0;
 }
 
@@ -198,6 +199,27 @@ int dgmm_bo_move(struct ttm_buffer_object *tbo, bool evict,
 	int err = 0;
 
 	dma_resv_assert_held(tbo->base.resv);
+
+	if (dgmm_bo_is_dgmm_bo(tbo)) {
+		struct dgmm_bo *bo = to_dgmm_bo(tbo);
+
+		/* An imported BO has no memory to copy: only a mapping to drop. */
+		if (dgmm_bo_is_imported(bo)) {
+			if (to == TTM_PL_VRAM)
+				return -EINVAL;
+			if (to == TTM_PL_SYSTEM) {
+				err = dgmm_dmabuf_import_unmap(bo, ctx);
+				if (err)
+					return err;
+			}
+			ttm_bo_move_null(tbo, new_mem);
+			account(mm, tbo, evict, from_hop, from, to, 0, NULL);
+			return 0;
+		}
+		/* Importers drop their mappings before the backing changes. */
+		if (old)
+			dgmm_dmabuf_move_notify(bo);
+	}
 
 	if (!dgmm_bo_holds_data(tbo)) {
 		if (to == TTM_PL_VRAM)

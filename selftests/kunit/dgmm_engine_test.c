@@ -6,12 +6,17 @@
  * timeout at most, a hung job is reset and finished, and jobs complete in
  * submission order even when a later one is ready first, and copies between
  * VRAM ranges and pages land byte for byte, whatever their alignment and
- * whichever of the engine's two views of VRAM they go through.
+ * whichever of the engine's two views of VRAM they go through. Outside its
+ * VRAM the engine reaches memory only through DMA addresses: a GTT BO's are
+ * bus addresses (not physical ones behind an IOMMU), and one that leads
+ * nowhere, or was unmapped, fails the job with -EFAULT.
  */
 
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/dma-fence.h>
+#include <linux/dma-mapping.h>
+#include <linux/iommu.h>
 #include <linux/io.h>
 #include <linux/sizes.h>
 #include <drm/ttm/ttm_tt.h>
@@ -217,9 +222,9 @@ static int case_mem(struct dgmm_bo *vram, u64 base, struct dgmm_bo *gtt, u64 off
 		    u64 size, struct dgmm_mem *mem)
 {
 	if (off == PAGES) {
-		mem->kind = DGMM_MEM_PAGES;
+		mem->kind = DGMM_MEM_DMA;
 		mem->count = gtt->tbo.ttm->num_pages;
-		mem->pages = gtt->tbo.ttm->pages;
+		mem->addrs = gtt->tbo.ttm->dma_address;
 		return 0;
 	}
 	mem->kind = DGMM_MEM_VRAM;
@@ -326,11 +331,119 @@ static void engine_copies_bytes(struct kunit *test)
 				conflicts);
 }
 
+/*
+ * A GTT BO's tt holds a bus address for every page, mapped for this device:
+ * behind a translating IOMMU they are not the pages' physical addresses
+ * (the engine would otherwise work by accident), without one they are.
+ */
+static void engine_gtt_has_bus_addresses(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_bo *gtt;
+	struct ttm_tt *tt;
+	unsigned int i, same = 0;
+
+	gtt = dgmm_kunit_bo_create(test, ddev, SZ_64K, DGMM_DOMAIN_GTT, DGMM_DOMAIN_GTT, 0);
+	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_wait(gtt, -1));
+	tt = gtt->tbo.ttm;
+	KUNIT_ASSERT_TRUE(test, tt && ttm_tt_is_populated(tt));
+	KUNIT_ASSERT_NOT_NULL(test, tt->dma_address);
+	for (i = 0; i < tt->num_pages; i++)
+		same += tt->dma_address[i] == page_to_phys(tt->pages[i]);
+	if (ddev->engine.iommu)
+		KUNIT_EXPECT_EQ(test, same, 0);
+	else
+		KUNIT_EXPECT_EQ(test, same, tt->num_pages);
+}
+
+/* Fills one page at bus address @addr; returns the job's error. */
+static int fill_bus_address(struct kunit *test, struct dgmm_bo *bo, dma_addr_t addr)
+{
+	struct dgmm_copy_engine *engine = bo->mm->engine;
+	struct dma_resv *resv = bo->tbo.base.resv;
+	dma_addr_t *addrs = kunit_kmalloc(test, sizeof(*addrs), GFP_KERNEL);
+	struct dgmm_mem mem = { .kind = DGMM_MEM_DMA, .count = 1, .addrs = addrs };
+	struct dma_fence *fence;
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, addrs);
+	addrs[0] = addr;
+	KUNIT_ASSERT_EQ(test, 0, dma_resv_lock(resv, NULL));
+	fence = engine->funcs->fill(engine, &mem, PAGE_SIZE, 0x5a, resv);
+	dma_resv_unlock(resv);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fence);
+	KUNIT_ASSERT_GT(test, dma_fence_wait_timeout(fence, false, 10 * HZ), 0);
+	err = fence->error;
+	dma_fence_put(fence);
+	return err;
+}
+
+/*
+ * A bus address beyond anything the device can reach (no RAM there, and no
+ * IOMMU mapping) fails the job with -EFAULT, and the engine counts it.
+ */
+static void engine_faults_on_unmapped_address(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_bo *bo = vram_bo(test, ddev);
+	s64 faults = atomic64_read(&ddev->engine.stats.dma_faults);
+
+	KUNIT_EXPECT_EQ(test, fill_bus_address(test, bo, (dma_addr_t)1 << 45), -EFAULT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ddev->engine.stats.dma_faults), faults + 1);
+}
+
+/*
+ * A page mapped for the device and unmapped again: behind an IOMMU its old
+ * bus address leads nowhere, and a job that still uses it fails instead of
+ * writing the page. Without a translating IOMMU the old address is the
+ * page's physical address and still works, as on real hardware: the case
+ * is skipped there and runs in the suite's virtual IOMMU run.
+ */
+static void engine_faults_on_stale_address(struct kunit *test)
+{
+	struct dgmm_device *ddev = dgmm_kunit_device(test);
+	struct dgmm_bo *bo = vram_bo(test, ddev);
+	s64 faults = atomic64_read(&ddev->engine.stats.dma_faults);
+	struct device *dev = ddev->drm.dev;
+	struct page *page;
+	dma_addr_t addr;
+	u8 *p;
+
+	if (!ddev->engine.iommu)
+		kunit_skip(test, "no translating IOMMU: a stale bus address is still the page's");
+	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	addr = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(dev, addr)) {
+		__free_page(page);
+		KUNIT_FAIL(test, "dma_map_page failed");
+		return;
+	}
+	/* Mapped, the engine reaches it. */
+	KUNIT_EXPECT_EQ(test, fill_bus_address(test, bo, addr), 0);
+	dma_unmap_page(dev, addr, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	p = kmap_local_page(page);
+	KUNIT_EXPECT_EQ(test, p[0], 0x5a);
+	memset(p, 0, PAGE_SIZE);
+	kunmap_local(p);
+
+	/* Unmapped, it faults and the page stays as it is. */
+	KUNIT_EXPECT_EQ(test, fill_bus_address(test, bo, addr), -EFAULT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ddev->engine.stats.dma_faults), faults + 1);
+	p = kmap_local_page(page);
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, PAGE_SIZE));
+	kunmap_local(p);
+	__free_page(page);
+}
+
 static struct kunit_case dgmm_engine_cases[] = {
 	KUNIT_CASE_PARAM(engine_waits_for_dependency, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(engine_ignores_dependency_errors, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(engine_completes_in_order, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(engine_copies_bytes, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(engine_gtt_has_bus_addresses, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(engine_faults_on_unmapped_address, dgmm_kunit_device_gen),
+	KUNIT_CASE_PARAM(engine_faults_on_stale_address, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(engine_bounds_foreign_dependencies, dgmm_kunit_device_gen),
 	KUNIT_CASE_PARAM(engine_resets_hung_job, dgmm_kunit_device_gen),
 	{}

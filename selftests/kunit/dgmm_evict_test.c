@@ -195,7 +195,7 @@ static void evict_verdict_ranges(struct kunit *test)
 	}
 
 	KUNIT_ASSERT_EQ(test, 0, ttm_bo_reserve(&bo_above->tbo, false, false, NULL));
-	err = dgmm_bo_pin(bo_above, V);
+	err = dgmm_bo_pin(bo_above, V, DGMM_MOVE_VALIDATE);
 	ttm_bo_unreserve(&bo_above->tbo);
 	KUNIT_ASSERT_EQ(test, err, 0);
 	KUNIT_EXPECT_EQ(test, verdict_at(test, bo_above, 0, 0), DGMM_EVICT_NO_PINNED);
@@ -220,7 +220,7 @@ static void evict_pinned_reachable_stays(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_migrate(bo, G, NULL));
 	KUNIT_ASSERT_EQ(test, 0, dma_resv_lock(bo->tbo.base.resv, NULL));
-	err = dgmm_bo_pin(bo, G);
+	err = dgmm_bo_pin(bo, G, DGMM_MOVE_VALIDATE);
 	dma_resv_unlock(bo->tbo.base.resv);
 	KUNIT_ASSERT_EQ(test, err, 0);
 	KUNIT_EXPECT_EQ(test, validate_for_device(bo, true), 0);
@@ -285,8 +285,8 @@ static void evict_pinned_never(struct kunit *test)
 	pinned = dgmm_kunit_bo_create(test, ddev, half + SZ_1M, V, V | G, 0);
 	dgmm_kunit_bo_stamp(test, pinned, 0x919, false);
 	KUNIT_ASSERT_EQ(test, 0, ttm_bo_reserve(&pinned->tbo, false, false, NULL));
-	err = dgmm_bo_pin(pinned, V);
-	if (!err && dgmm_bo_pin(pinned, G) != -EBUSY)
+	err = dgmm_bo_pin(pinned, V, DGMM_MOVE_VALIDATE);
+	if (!err && dgmm_bo_pin(pinned, G, DGMM_MOVE_VALIDATE) != -EBUSY)
 		err = -EINVAL;
 	ttm_bo_unreserve(&pinned->tbo);
 	KUNIT_ASSERT_EQ(test, err, 0);

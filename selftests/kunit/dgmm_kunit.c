@@ -79,6 +79,22 @@ struct dgmm_device *dgmm_kunit_device(struct kunit *test)
 }
 
 /**
+ * dgmm_kunit_device_get_nth - the n-th probed device, if there is one
+ * @test: the test, which releases the device when it ends
+ * @n: 0 for the first device bound, 1 for the second, ...
+ *
+ * Return: the device, or NULL if fewer are bound (the caller skips).
+ */
+struct dgmm_device *dgmm_kunit_device_get_nth(struct kunit *test, unsigned int n)
+{
+	struct dgmm_device *ddev = dgmm_device_get(n);
+
+	if (ddev)
+		KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, device_release, ddev));
+	return ddev;
+}
+
+/**
  * dgmm_kunit_device_get_first - the first probed device, for a test whose
  * parameters are not devices
  * @test: the test, which releases the device when it ends

@@ -23,6 +23,7 @@ struct dgmm_kunit_alloc {
 const void *dgmm_kunit_device_gen(const void *prev, char *desc);
 struct dgmm_device *dgmm_kunit_device(struct kunit *test);
 struct dgmm_device *dgmm_kunit_device_get_first(struct kunit *test);
+struct dgmm_device *dgmm_kunit_device_get_nth(struct kunit *test, unsigned int n);
 struct dgmm_kunit_alloc *dgmm_kunit_alloc(struct kunit *test,
 					  struct dgmm_device *ddev, u64 size,
 					  const struct ttm_place *place);

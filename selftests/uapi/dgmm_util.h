@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <drm/drm.h>
@@ -331,6 +333,38 @@ static inline int dgmm_engine_mbps(unsigned int mbps, unsigned int *old)
 	ok = ok && fprintf(f, "%u\n", mbps) > 0;
 	ok = !fclose(f) && ok;
 	return ok ? 0 : -EIO;
+}
+
+/*
+ * A counter of the device's debugfs stats file (ttm_backend/dgmm_debugfs.c),
+ * found through the PCI name of the render node @fd is open on; -1 if the
+ * file or the key is missing.
+ */
+static inline long long dgmm_debugfs_stat(int fd, const char *key)
+{
+	char link[64], target[256], path[320], line[128];
+	size_t klen = strlen(key);
+	long long value = -1;
+	struct stat st;
+	ssize_t n;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return -1;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device", major(st.st_rdev),
+		 minor(st.st_rdev));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return -1;
+	target[n] = '\0';
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/stats", strrchr(target, '/') + 1);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			value = strtoll(line + klen + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return value;
 }
 
 static inline const char *dgmm_region_name(__u32 region)

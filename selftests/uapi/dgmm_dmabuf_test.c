@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * dma-buf sharing seen from userspace: device 0 exports a BO, device 1
+ * imports it and runs copy and fill jobs on it, while device 0 moves it;
+ * every byte is checked on both sides. Also: importing into the exporting
+ * device gives back the same BO; the dma-buf's own mmap follows the BO's
+ * moves; an exporter that closed its last handle still tells the importer
+ * of moves; foreign dma-bufs (udmabuf, the system dma-heap) import and take
+ * device jobs.
+ */
+#define _GNU_SOURCE
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "dgmm_util.h"
+
+#define MiB (1024ull * 1024)
+#define V DRM_DGMM_DOMAIN_VRAM
+#define G DRM_DGMM_DOMAIN_GTT
+#define S DRM_DGMM_DOMAIN_SYSTEM
+#define SIZE (2 * MiB)
+
+static int export_fd(int fd, __u32 handle)
+{
+	struct drm_prime_handle prime = { .handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR };
+
+	return dgmm_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime) ? -errno : prime.fd;
+}
+
+static int import_fd(int fd, int dmabuf, __u32 *handle)
+{
+	struct drm_prime_handle prime = { .fd = dmabuf };
+
+	if (dgmm_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+		return -errno;
+	*handle = prime.handle;
+	return 0;
+}
+
+/* One device job copying @size bytes from @src to @dst; 0 or -errno. */
+static int submit_copy(int fd, __u32 dst, __u32 src, __u64 size)
+{
+	struct drm_dgmm_job_op op = {
+		.op = DRM_DGMM_OP_COPY, .dst_handle = dst, .src_handle = src, .size = size,
+	};
+	struct drm_dgmm_submit s = { .ops = (__u64)(uintptr_t)&op, .num_ops = 1 };
+
+	return dgmm_ioctl(fd, DRM_IOCTL_DGMM_SUBMIT, &s) ? -errno : 0;
+}
+
+static __u32 domain_of(int fd, __u32 handle)
+{
+	struct drm_dgmm_gem_info info;
+
+	return dgmm_gem_info(fd, handle, &info) ? 0 : info.domain;
+}
+
+static __u32 pin_count_of(int fd, __u32 handle)
+{
+	struct drm_dgmm_gem_info info;
+
+	return dgmm_gem_info(fd, handle, &info) ? 0 : info.pin_count;
+}
+
+/* Writes the pattern of @seed into a BO through its GEM mmap. */
+static int write_pattern(int fd, __u32 handle, size_t size, __u32 seed)
+{
+	__u32 *map = dgmm_gem_mmap(fd, handle, size);
+
+	if (map == MAP_FAILED)
+		return -1;
+	for (size_t w = 0; w < size / 4; w++)
+		map[w] = dgmm_pattern(seed, w);
+	munmap(map, size);
+	return 0;
+}
+
+/* The first word of a mapping that is not the pattern of @seed, or words. */
+static size_t check_pattern(const __u32 *map, size_t size, __u32 seed)
+{
+	for (size_t w = 0; w < size / 4; w++)
+		if (map[w] != dgmm_pattern(seed, w))
+			return w;
+	return size / 4;
+}
+
+/* The first word from @from on that is not the pattern of @seed, or @words. */
+static size_t first_bad_from(const __u32 *map, size_t from, size_t words, __u32 seed)
+{
+	for (size_t w = from; w < words; w++)
+		if (map[w] != dgmm_pattern(seed, w))
+			return w;
+	return words;
+}
+
+/* The first byte of a mapping that is not @value, or @size. */
+static size_t check_bytes(const __u8 *map, size_t size, __u8 value)
+{
+	for (size_t i = 0; i < size; i++)
+		if (map[i] != value)
+			return i;
+	return size;
+}
+
+/*
+ * Reads what device 1 sees of its imported BO @y: it copies it into a BO
+ * of its own VRAM and checks that against the pattern of @seed.
+ */
+static size_t importer_reads(int fd, __u32 y, size_t size, __u32 seed)
+{
+	__u32 z = 0, *map;
+	size_t bad;
+
+	if (dgmm_gem_create(fd, size, V, V | G, 0, &z))
+		return 0;
+	if (submit_copy(fd, z, y, size) || dgmm_gem_wait(fd, z, -1)) {
+		dgmm_gem_close(fd, z);
+		return 0;
+	}
+	map = dgmm_gem_mmap(fd, z, size);
+	if (map == MAP_FAILED) {
+		dgmm_gem_close(fd, z);
+		return 0;
+	}
+	bad = check_pattern(map, size, seed);
+	munmap(map, size);
+	dgmm_gem_close(fd, z);
+	return bad;
+}
+
+/* A new file of the first dgmm device (the fixture's device 0). */
+static int open_first_device(void)
+{
+	int fds[DGMM_MAX_DEVICES], n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
+
+	for (int i = 1; i < n; i++)
+		close(fds[i]);
+	return n >= 1 ? fds[0] : -1;
+}
+
+FIXTURE(share) {
+	int a, b;
+};
+
+FIXTURE_SETUP(share)
+{
+	int fds[DGMM_MAX_DEVICES], n, i;
+
+	self->a = -1;
+	self->b = -1;
+	n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
+	if (n < 2) {
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		SKIP(return, "sharing needs two dgmm devices, found %d", n < 0 ? 0 : n);
+	}
+	for (i = 2; i < n; i++)
+		close(fds[i]);
+	self->a = fds[0];
+	self->b = fds[1];
+}
+
+FIXTURE_TEARDOWN(share)
+{
+	if (self->a >= 0)
+		close(self->a);
+	if (self->b >= 0)
+		close(self->b);
+}
+
+/*
+ * A dgmm BO imported into its own device is the same BO: the same handle
+ * in the same file, and in another file a handle that sees its moves.
+ */
+TEST_F(share, import_into_own_device_is_same_bo)
+{
+	struct drm_dgmm_gem_info info;
+	__u32 x = 0, again = 0, other_handle = 0;
+	int buf, other;
+
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, import_fd(self->a, buf, &again));
+	EXPECT_EQ(x, again);
+
+	other = open_first_device();
+	ASSERT_GE(other, 0);
+	ASSERT_EQ(0, import_fd(other, buf, &other_handle));
+	ASSERT_EQ(0, dgmm_gem_migrate(self->a, x, G));
+	ASSERT_EQ(0, dgmm_gem_info(other, other_handle, &info));
+	EXPECT_EQ(G, info.domain);
+	EXPECT_EQ((__u64)SIZE, info.size);
+	ASSERT_EQ(0, dgmm_gem_migrate(other, other_handle, V));
+	EXPECT_EQ(V, domain_of(self->a, x));
+	close(other);
+	close(buf);
+	dgmm_gem_close(self->a, x);
+}
+
+/*
+ * Device 1 reads what device 0 wrote and writes what device 0 then reads,
+ * with jobs on its own engine through the DMA addresses of its attachment.
+ * Without peer-to-peer the exporter serves the importer from GTT.
+ */
+TEST_F(share, second_device_reads_and_writes)
+{
+	const size_t off = 64 * 1024, len = 128 * 1024;
+	struct drm_dgmm_gem_info info;
+	__u32 x = 0, y = 0;
+	__u8 *map;
+	int buf;
+
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
+	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xa11));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+	ASSERT_EQ(0, dgmm_gem_info(self->b, y, &info));
+	EXPECT_EQ((__u64)SIZE, info.size);
+	EXPECT_EQ(G | S, info.allowed_domains);
+
+	EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xa11));
+	EXPECT_EQ(G, domain_of(self->b, y));
+
+	/* Device 1 writes part of it; device 0 sees exactly that part change. */
+	ASSERT_EQ(0, dgmm_submit_fill(self->b, y, off, len, 0x5c));
+	ASSERT_EQ(0, dgmm_gem_wait(self->b, y, -1));
+	map = dgmm_gem_mmap(self->a, x, SIZE);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(off / 4, check_pattern((__u32 *)map, off, 0xa11));
+	EXPECT_EQ(len, check_bytes(map + off, len, 0x5c));
+	EXPECT_EQ(SIZE / 4, first_bad_from((__u32 *)map, (off + len) / 4, SIZE / 4, 0xa11));
+	munmap(map, SIZE);
+
+	dgmm_gem_close(self->b, y);
+	close(buf);
+	dgmm_gem_close(self->a, x);
+}
+
+/*
+ * Each round device 0 moves the BO (between VRAM and GTT) and rewrites
+ * it: device 1 is told (move_notify), drops its mapping, and its next job
+ * maps it again and reads the new contents, never the old place.
+ */
+TEST_F(share, move_notify_then_remap)
+{
+	long long notifies = dgmm_debugfs_stat(self->a, "dmabuf_move_notifies");
+	long long invalidations = dgmm_debugfs_stat(self->b, "dmabuf_invalidations");
+	long long maps = dgmm_debugfs_stat(self->b, "dmabuf_maps");
+	__u32 x = 0, y = 0;
+	int buf;
+
+	if (notifies < 0 || invalidations < 0 || maps < 0)
+		SKIP(return, "no debugfs stats");
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
+	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xb00));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xb00));
+
+	/*
+	 * Without CONFIG_DMABUF_MOVE_NOTIFY (Debian's kernel) dma-buf.c pins
+	 * the BO for every mapping of a dynamic importer: then it must stay
+	 * put, in GTT, until the importer lets go.
+	 */
+	if (pin_count_of(self->a, x)) {
+		TH_LOG("importers pin here (no CONFIG_DMABUF_MOVE_NOTIFY)");
+		EXPECT_EQ(G, domain_of(self->a, x));
+		EXPECT_EQ(-EBUSY, dgmm_gem_migrate(self->a, x, V));
+		EXPECT_EQ(G, domain_of(self->a, x));
+		ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xb01));
+		EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xb01));
+		/* The importer's BO goes (and unpins) once idle, in TTM's worker. */
+		dgmm_gem_close(self->b, y);
+		for (int i = 0; i < 100 && pin_count_of(self->a, x); i++)
+			usleep(20000);
+		EXPECT_EQ(0, pin_count_of(self->a, x));
+		EXPECT_EQ(0, dgmm_gem_migrate(self->a, x, V));
+		close(buf);
+		dgmm_gem_close(self->a, x);
+		return;
+	}
+
+	for (__u32 round = 1; round <= 4; round++) {
+		long long n = dgmm_debugfs_stat(self->a, "dmabuf_move_notifies");
+		long long i = dgmm_debugfs_stat(self->b, "dmabuf_invalidations");
+		long long m = dgmm_debugfs_stat(self->b, "dmabuf_maps");
+		/* Wherever the importer's mapping left it, somewhere else. */
+		__u32 to = domain_of(self->a, x) == V ? G : V;
+
+		ASSERT_EQ(0, dgmm_gem_migrate(self->a, x, to));
+		EXPECT_GT(dgmm_debugfs_stat(self->a, "dmabuf_move_notifies"), n);
+		EXPECT_GT(dgmm_debugfs_stat(self->b, "dmabuf_invalidations"), i);
+		ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xb00 + round));
+		EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xb00 + round)) {
+			TH_LOG("round %u: device 1 read stale contents", round);
+		}
+		EXPECT_GT(dgmm_debugfs_stat(self->b, "dmabuf_maps"), m);
+	}
+	dgmm_gem_close(self->b, y);
+	close(buf);
+	dgmm_gem_close(self->a, x);
+}
+
+/*
+ * The dma-buf's own mmap is the BO's mapping: a move zaps it, and the next
+ * access faults the BO's new place in. Each round moves the BO, writes it
+ * through its GEM mmap and reads it through the dma-buf's: a mapping that
+ * escaped the zap would keep showing the BO's old place.
+ */
+TEST_F(share, dmabuf_mmap_follows_moves)
+{
+	const __u8 values[] = { 0x44, 0x45, 0x46, 0x47 };
+	const __u32 domains[] = { G, V, G, V };
+	__u8 *map, *gem;
+	__u32 x = 0;
+	int buf;
+
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, DRM_DGMM_GEM_CPU_ACCESS, &x));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	memset(map, 0x43, SIZE);
+	EXPECT_EQ(SIZE, check_bytes(map, SIZE, 0x43));
+
+	for (unsigned int r = 0; r < ARRAY_SIZE(values); r++) {
+		ASSERT_EQ(0, dgmm_gem_migrate(self->a, x, domains[r]));
+		gem = dgmm_gem_mmap(self->a, x, SIZE);
+		ASSERT_NE(MAP_FAILED, gem);
+		memset(gem, values[r], SIZE);
+		munmap(gem, SIZE);
+		EXPECT_EQ(domains[r], domain_of(self->a, x));
+		EXPECT_EQ(SIZE, check_bytes(map, SIZE, values[r])) {
+			TH_LOG("round %u: the dma-buf mapping shows the BO's old place", r);
+		}
+	}
+	munmap(map, SIZE);
+	close(buf);
+	dgmm_gem_close(self->a, x);
+}
+
+/*
+ * The exporter closes its last handle; the importer keeps the dma-buf. DRM
+ * forgets the GEM object's dma-buf then, dgmm must not: when the BO is
+ * evicted out of GTT under pressure, device 1 is still told, and reads the
+ * right bytes afterwards.
+ */
+TEST_F(share, exporter_without_handle_still_notifies)
+{
+	struct drm_dgmm_region_info gtt = dgmm_region(self->a, DRM_DGMM_REGION_GTT);
+	const __u64 chunk = 16 * MiB;
+	__u32 x = 0, y = 0, fill[64];
+	long long before;
+	unsigned int n = 0;
+	int buf;
+
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, G, G | S, 0, &x));
+	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xc00));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xc00));
+	if (pin_count_of(self->a, x)) {
+		dgmm_gem_close(self->b, y);
+		close(buf);
+		dgmm_gem_close(self->a, x);
+		SKIP(return, "importers pin here (no CONFIG_DMABUF_MOVE_NOTIFY): nothing moves");
+	}
+	close(buf);
+	dgmm_gem_close(self->a, x);
+
+	before = dgmm_debugfs_stat(self->b, "dmabuf_invalidations");
+	if (before < 0)
+		SKIP(return, "no debugfs stats");
+	/* GTT-only BOs until GTT is full: the least recently used, x, goes. */
+	while (n < ARRAY_SIZE(fill) && (__u64)n * chunk < gtt.size + chunk &&
+	       dgmm_debugfs_stat(self->b, "dmabuf_invalidations") == before) {
+		ASSERT_EQ(0, dgmm_gem_create(self->a, chunk, G, G, 0, &fill[n]));
+		n++;
+	}
+	EXPECT_GT(dgmm_debugfs_stat(self->b, "dmabuf_invalidations"), before);
+	while (n)
+		dgmm_gem_close(self->a, fill[--n]);
+	EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xc00));
+	dgmm_gem_close(self->b, y);
+}
+
+/*
+ * Peer-to-peer as the PCI topology allows it: behind one PCIe switch
+ * (DGMM_PLATFORM=iommu-switch) device 1 reaches device 0's VRAM through
+ * its BAR, and the BO stays in VRAM, across moves inside VRAM too; on the
+ * root bus the exporter serves device 1 from GTT.
+ */
+TEST_F(share, peer_to_peer_follows_topology)
+{
+	const char *platform = getenv("DGMM_PLATFORM");
+	__u32 x = 0, y = 0, want;
+	__u8 *map;
+	int buf;
+
+	if (!platform)
+		SKIP(return, "DGMM_PLATFORM unset: run by the VM's run-tests.sh");
+	want = strcmp(platform, "iommu-switch") ? G : V;
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, DRM_DGMM_GEM_CPU_ACCESS, &x));
+	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xe00));
+	ASSERT_EQ(V, domain_of(self->a, x));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+
+	EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xe00));
+	EXPECT_EQ(want, domain_of(self->a, x)) {
+		TH_LOG("platform %s: the BO should be in %s", platform, want == V ? "VRAM" : "GTT");
+	}
+	ASSERT_EQ(0, dgmm_submit_fill(self->b, y, 0, SIZE, 0x3c));
+	ASSERT_EQ(0, dgmm_gem_wait(self->b, y, -1));
+	map = dgmm_gem_mmap(self->a, x, SIZE);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(SIZE, check_bytes(map, SIZE, 0x3c));
+	munmap(map, SIZE);
+
+	/* Through GTT and back: the importer maps again, wherever it is. */
+	if (!pin_count_of(self->a, x)) {
+		ASSERT_EQ(0, dgmm_gem_migrate(self->a, x, G));
+		ASSERT_EQ(0, dgmm_gem_migrate(self->a, x, V));
+		ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xe01));
+		EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xe01));
+		EXPECT_EQ(want, domain_of(self->a, x));
+	}
+	dgmm_gem_close(self->b, y);
+	close(buf);
+	dgmm_gem_close(self->a, x);
+}
+
+/*
+ * A foreign dma-buf: device 1 fills part of it and copies it out. Returns
+ * the imported handle, for the caller to close once its CPU access is over.
+ */
+static __u32 foreign_buffer(struct __test_metadata *_metadata, int fd, int buf,
+			    __u32 *map, size_t size)
+{
+	__u32 y = 0, z = 0, *zmap;
+
+	for (size_t w = 0; w < size / 4; w++)
+		map[w] = dgmm_pattern(0xd00, w);
+	EXPECT_EQ(0, import_fd(fd, buf, &y));
+	EXPECT_EQ(0, dgmm_gem_create(fd, size, V, V | G, 0, &z));
+	if (!y || !z)
+		return y;
+	EXPECT_EQ(0, submit_copy(fd, z, y, size));
+	EXPECT_EQ(0, dgmm_submit_fill(fd, y, 0, 4096, 0x7e));
+	EXPECT_EQ(0, dgmm_gem_wait(fd, y, -1));
+	EXPECT_EQ(0, dgmm_gem_wait(fd, z, -1));
+	zmap = dgmm_gem_mmap(fd, z, size);
+	EXPECT_NE(MAP_FAILED, zmap);
+	if (zmap == MAP_FAILED)
+		return y;
+	EXPECT_EQ(size / 4, check_pattern(zmap, size, 0xd00));
+	munmap(zmap, size);
+	/* The fill reached the buffer, and only its first page. */
+	EXPECT_EQ(4096, check_bytes((__u8 *)map, 4096, 0x7e));
+	EXPECT_EQ(size / 4, first_bad_from(map, 1024, size / 4, 0xd00));
+	dgmm_gem_close(fd, z);
+	return y;
+}
+
+TEST_F(share, imports_udmabuf)
+{
+	struct udmabuf_create create = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = SIZE };
+	int dev = open("/dev/udmabuf", O_RDWR), memfd, buf;
+	__u32 *map, y;
+
+	if (dev < 0)
+		SKIP(return, "no /dev/udmabuf (CONFIG_UDMABUF)");
+	memfd = memfd_create("dgmm", MFD_ALLOW_SEALING);
+	ASSERT_GE(memfd, 0);
+	ASSERT_EQ(0, ftruncate(memfd, SIZE));
+	ASSERT_EQ(0, fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK));
+	create.memfd = memfd;
+	buf = ioctl(dev, UDMABUF_CREATE, &create);
+	ASSERT_GE(buf, 0);
+	map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	y = foreign_buffer(_metadata, self->b, buf, map, SIZE);
+	dgmm_gem_close(self->b, y);
+	munmap(map, SIZE);
+	close(buf);
+	close(memfd);
+	close(dev);
+}
+
+TEST_F(share, imports_system_heap_buffer)
+{
+	struct dma_heap_allocation_data alloc = {
+		.len = SIZE, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	int heap = open("/dev/dma_heap/system", O_RDONLY);
+	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
+	__u32 *map, y;
+
+	if (heap < 0)
+		SKIP(return, "no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
+	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
+	map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	y = foreign_buffer(_metadata, self->b, alloc.fd, map, SIZE);
+	/*
+	 * CPU access ends before the import goes: the heap syncs every mapped
+	 * attachment without holding off their unmapping, which the importer's
+	 * BO does when it is freed, later, in TTM's worker.
+	 */
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+	EXPECT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	dgmm_gem_close(self->b, y);
+	munmap(map, SIZE);
+	close(alloc.fd);
+	close(heap);
+}
+
+TEST_HARNESS_MAIN
