@@ -1,7 +1,9 @@
 #!/bin/bash
 # make check: install what is missing, build the kernel once, build and
 # statically check dgmm, boot the VM with the tests on the project's debug
-# kernel, then again on Debian's own kernel, and judge both logs.
+# kernel, again with a virtual IOMMU and both devices behind a PCIe switch
+# (a subset; DGMM_FULL=1 for all of it), then on Debian's own kernel, and
+# judge the three logs.
 # The last line printed is "N passed, N failed, N skipped".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -24,12 +26,16 @@ grep -E "^(not )?ok " "$DGMM_OUT/static.tap" | sed 's/^/  /' >&2
 export DGMM_ARGS=${DGMM_ARGS:-vram_visible_mb=64 job_timeout_ms=2000}
 log=$DGMM_OUT/vm-check.log
 distro_log=$DGMM_OUT/vm-distro.log
-vm_rc=0 distro_rc=0
+iommu_log=$DGMM_OUT/vm-iommu.log
+vm_rc=0 distro_rc=0 iommu_rc=0
 : >"$log"
 : >"$distro_log"
+: >"$iommu_log"
 if [ -f "$DGMM_ROOT/dgmm.ko" ] && [ -x "$DGMM_OUT/bin/dgmm-info" ]; then
-	"$DGMM_ROOT/scripts/run-vm.sh" --mode check --log "$log" \
+	DGMM_PLATFORM=root "$DGMM_ROOT/scripts/run-vm.sh" --mode check --log "$log" \
 		--timeout "${DGMM_VM_TIMEOUT:-900}" >/dev/null || vm_rc=$?
+	DGMM_PLATFORM=iommu-switch "$DGMM_ROOT/scripts/run-vm.sh" --mode check \
+		--log "$iommu_log" --timeout "${DGMM_VM_TIMEOUT:-900}" >/dev/null || iommu_rc=$?
 else
 	say "build failed: not booting the VM"
 fi
@@ -41,8 +47,8 @@ else
 fi
 
 say "results"
-python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
-	--vm-exit "$vm_rc" --vm-exit "distro=$distro_rc" \
+python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" "iommu=$iommu_log" \
+	--vm-exit "$vm_rc" --vm-exit "distro=$distro_rc" --vm-exit "iommu=$iommu_rc" \
 	--tap "static:checks=$DGMM_OUT/static.tap" \
 	--expect static:checks \
 	--expect guest:load \
@@ -52,6 +58,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect kunit:dgmm_bo \
 	--expect kunit:dgmm_engine \
 	--expect kunit:dgmm_evict \
+	--expect kunit:dgmm_dmabuf \
 	--expect kselftest:dgmm_query_test \
 	--expect kselftest:dgmm_gem_test \
 	--expect kselftest:dgmm_submit_test \
@@ -60,6 +67,8 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect kselftest:dgmm_trace_test \
 	--expect kselftest:dgmm_fdinfo_test \
 	--expect kselftest:dgmm_evict_test \
+	--expect kselftest:dgmm_dmabuf_test \
+	--expect kselftest:dgmm_vkms_test \
 	--expect stress:dgmm-stress \
 	--expect stress:dgmm-stress-faults \
 	--expect stress:dgmm-stress-evict \
@@ -70,6 +79,26 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect guest:tiny-restore \
 	--expect guest:debugfs \
 	--expect guest:lifecycle \
+	--expect iommu/guest:load \
+	--expect iommu/kunit:dgmm_placement \
+	--expect iommu/kunit:dgmm_vram_mgr \
+	--expect iommu/kunit:dgmm_gtt_mgr \
+	--expect iommu/kunit:dgmm_bo \
+	--expect iommu/kunit:dgmm_engine \
+	--expect iommu/kunit:dgmm_evict \
+	--expect iommu/kunit:dgmm_dmabuf \
+	--expect iommu/guest:debugfs \
+	--expect iommu/kselftest:dgmm_query_test \
+	--expect iommu/kselftest:dgmm_gem_test \
+	--expect iommu/kselftest:dgmm_submit_test \
+	--expect iommu/kselftest:dgmm_unbind_test \
+	--expect iommu/kselftest:dgmm_unpriv_test \
+	--expect iommu/kselftest:dgmm_trace_test \
+	--expect iommu/kselftest:dgmm_fdinfo_test \
+	--expect iommu/kselftest:dgmm_evict_test \
+	--expect iommu/kselftest:dgmm_dmabuf_test \
+	--expect iommu/kselftest:dgmm_vkms_test \
+	--expect iommu/guest:lifecycle \
 	--expect distro/guest:load \
 	--expect distro/kselftest:dgmm_query_test \
 	--expect distro/kselftest:dgmm_gem_test \
@@ -79,10 +108,12 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" \
 	--expect distro/kselftest:dgmm_trace_test \
 	--expect distro/kselftest:dgmm_fdinfo_test \
 	--expect distro/kselftest:dgmm_evict_test \
+	--expect distro/kselftest:dgmm_dmabuf_test \
+	--expect distro/kselftest:dgmm_vkms_test \
 	--expect distro/stress:dgmm-stress \
 	--expect distro/guest:tiny-load \
 	--expect distro/kselftest:dgmm_pressure_test@tiny \
 	--expect distro/kselftest:dgmm_gem_test@tiny \
 	--expect distro/guest:tiny-restore \
 	--expect distro/guest:lifecycle \
-	--require-kmemleak
+	--require-kmemleak "" --require-kmemleak iommu

@@ -9,7 +9,12 @@
 # its kernel without debug options (bench, the default of --mode bench), or
 # Debian's own (distro, the default of --mode distro; scripts/fetch-distro-kernel.sh).
 # Environment: VRAM0_MB, VRAM1_MB (VRAM sizes, default 256 and 128),
-# DGMM_ARGS (module parameters of dgmm.ko, space separated), VM_MEM_MB.
+# DGMM_ARGS (module parameters of dgmm.ko, space separated), VM_MEM_MB,
+# DGMM_PLATFORM: "root" (the default: both devices on the root bus, no
+# IOMMU, so peer-to-peer is refused) or "iommu-switch" (QEMU's intel-iommu
+# translating every DMA address, and both devices behind one PCIe switch,
+# where pci_p2pdma_distance() allows peer-to-peer). DGMM_FULL=1 runs every
+# test there, not the subset 'make check' runs on that platform.
 # The whole serial console (kernel log and test output) goes to the log file.
 # Exits 124 if the guest had to be killed after the timeout.
 set -euo pipefail
@@ -58,13 +63,32 @@ cmdline="console=ttyS0 panic=-1 loglevel=7 dgmm_mode=$mode dgmm_kernel=$kernel d
 [ -n "${DGMM_STRESS_SEED:-}" ] && cmdline="$cmdline dgmm_stress_seed=$DGMM_STRESS_SEED"
 [ -n "${DGMM_TRACE_SECONDS:-}" ] && cmdline="$cmdline dgmm_trace_seconds=$DGMM_TRACE_SECONDS"
 
-qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m "$mem"
+platform=${DGMM_PLATFORM:-root}
+machine=(-machine q35) bus0="" bus1=""
+case "$platform" in
+root) ;;
+iommu-switch)
+	# The vIOMMU comes first; the guest finds it through ACPI's DMAR table.
+	machine=(-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on
+		-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1
+		-device x3130-upstream,id=up,bus=rp1
+		-device xio3130-downstream,id=dn1,bus=up,chassis=2,slot=0
+		-device xio3130-downstream,id=dn2,bus=up,chassis=3,slot=1)
+	bus0=,bus=dn1 bus1=,bus=dn2
+	cmdline="$cmdline intel_iommu=on"
+	;;
+*) die "unknown DGMM_PLATFORM '$platform' (root or iommu-switch)" ;;
+esac
+cmdline="$cmdline dgmm_platform=$platform"
+[ -n "${DGMM_FULL:-}" ] && cmdline="$cmdline dgmm_full=1"
+
+qemu=(qemu-system-x86_64 "${machine[@]}" -cpu max -smp 2 -m "$mem"
 	-kernel "$image" -initrd "$initrd"
 	-append "$cmdline" -nographic -no-reboot -nodefaults -serial mon:stdio
 	-object memory-backend-ram,id=vram0,size="${vram0}M"
-	-device ivshmem-plain,memdev=vram0
+	-device "ivshmem-plain,memdev=vram0$bus0"
 	-object memory-backend-ram,id=vram1,size="${vram1}M"
-	-device ivshmem-plain,memdev=vram1)
+	-device "ivshmem-plain,memdev=vram1$bus1")
 # The benchmark compares with bochs, which drives QEMU's standard VGA.
 [ "$mode" = bench ] && qemu+=(-vga std)
 
