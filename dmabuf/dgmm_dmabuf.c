@@ -45,6 +45,7 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-fence-unwrap.h>
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -208,11 +209,15 @@ static void importer_unpin(struct dgmm_bo *bo)
 static int dgmm_dmabuf_pin(struct dma_buf_attachment *attach)
 {
 	struct dgmm_bo *bo = dmabuf_to_bo(attach->dmabuf);
-	int err;
+	int idx, err;
 
+	/* Not after unplug: that would map pages for a device that is gone. */
+	if (!drm_dev_enter(bo->mm->drm, &idx))
+		return -ENODEV;
 	err = importer_pin(bo, attach->peer2peer);
 	if (!err)
 		trace_dgmm_dmabuf_pin(bo, attach->dev, attach->peer2peer);
+	drm_dev_exit(idx);
 	return err;
 }
 
@@ -287,6 +292,9 @@ static struct sg_table *map_vram(struct dgmm_bo *bo, struct device *dev,
 				     false, &mem, NULL);
 	if (err)
 		return ERR_PTR(err);
+	/* A peer that may write it: its VRAM is no longer known clear. */
+	if (dir != DMA_TO_DEVICE)
+		dgmm_vram_mgr_mark_dirty(bo->tbo.resource);
 	for (i = 0; i < mem.count; i++)
 		n += DIV_ROUND_UP_ULL(mem.ranges[i].size, max_seg);
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
@@ -391,14 +399,17 @@ static void dgmm_dmabuf_unmap(struct dma_buf_attachment *attach, struct sg_table
 static int dgmm_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct dgmm_bo *bo = dmabuf_to_bo(dmabuf);
-	int err;
+	int idx, err;
 
+	if (!drm_dev_enter(bo->mm->drm, &idx))
+		return -ENODEV;
 	err = importer_pin(bo, false);
-	if (err)
-		return err;
-	err = ttm_bo_vmap(&bo->tbo, map);
-	if (err)
-		importer_unpin(bo);
+	if (!err) {
+		err = ttm_bo_vmap(&bo->tbo, map);
+		if (err)
+			importer_unpin(bo);
+	}
+	drm_dev_exit(idx);
 	return err;
 }
 
@@ -419,15 +430,20 @@ static int dgmm_dmabuf_begin_cpu_access(struct dma_buf *dmabuf, enum dma_data_di
 {
 	struct ttm_operation_ctx ctx = { .interruptible = true };
 	struct dgmm_bo *bo = dmabuf_to_bo(dmabuf);
-	int err;
+	int idx, err;
 
+	if (!drm_dev_enter(bo->mm->drm, &idx))
+		return 0;	/* nothing to place: CPU mappings show a dummy page */
 	err = dma_resv_lock_interruptible(bo->tbo.base.resv, NULL);
-	if (err)
+	if (err) {
+		drm_dev_exit(idx);
 		return err;
+	}
 	if (bo->tbo.resource && !dgmm_mm_res_cpu_visible(bo->tbo.resource) &&
 	    !bo->tbo.pin_count && (bo->req.allowed & DGMM_DOMAIN_GTT))
 		err = dgmm_bo_move_locked(bo, DGMM_DOMAIN_GTT, DGMM_MOVE_DMABUF, &ctx);
 	dma_resv_unlock(bo->tbo.base.resv);
+	drm_dev_exit(idx);
 	/* No room in GTT: the fault handler finds the CPU a place. */
 	return err == -ENOMEM || err == -ENOSPC ? 0 : err;
 }
@@ -438,7 +454,8 @@ static void dgmm_dmabuf_release(struct dma_buf *dmabuf)
 
 	/* Moves read it under the reservation: from now on they see no dma-buf. */
 	dma_resv_lock(bo->tbo.base.resv, NULL);
-	bo->dmabuf = NULL;
+	if (bo->dmabuf == dmabuf)
+		bo->dmabuf = NULL;
 	dma_resv_unlock(bo->tbo.base.resv);
 	drm_gem_dmabuf_release(dmabuf);
 }
@@ -533,28 +550,46 @@ void dgmm_dmabuf_move_notify(struct dgmm_bo *bo)
  * unmapped (and with an IOMMU, unmapped means gone), a job still using
  * them would fault.
  *
- * Return: 0, or -ERESTARTSYS if an interruptible wait was interrupted (the
- * mapping then stays).
+ * Return: 0; -ERESTARTSYS if an interruptible wait was interrupted, or
+ * -EBUSY if a job still runs and @ctx may not wait (the mapping then stays).
  */
 int dgmm_dmabuf_import_unmap(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx)
 {
+	struct dgmm_copy_engine *engine = bo->mm->engine;
+	struct dma_resv_iter cursor;
+	struct dma_fence *fence;
 	struct ttm_tt *tt = bo->tbo.ttm;
 	long ret;
 
 	dgmm_bo_assert_held(bo);
 	if (!tt || !tt->sg)
 		return 0;
-	ret = dma_resv_wait_timeout(bo->tbo.base.resv, DMA_RESV_USAGE_BOOKKEEP,
-				    ctx->interruptible, MAX_SCHEDULE_TIMEOUT);
-	if (ret < 0)
-		return ret;
+	/*
+	 * Only this device's jobs use the mapping, and each ends within the
+	 * job timeout. Other fences of the shared reservation (the exporter's,
+	 * a user's sync_file that never signals) are not waited for here.
+	 */
+	dma_resv_for_each_fence(&cursor, bo->tbo.base.resv, DMA_RESV_USAGE_BOOKKEEP, fence) {
+		struct dma_fence_unwrap iter;
+		struct dma_fence *f;
+
+		dma_fence_unwrap_for_each(f, &iter, fence) {
+			if (!engine->funcs->owns_fence(engine, f))
+				continue;
+			if (ctx->no_wait_gpu && !dma_fence_is_signaled(f))
+				return -EBUSY;
+			ret = dma_fence_wait(f, ctx->interruptible);
+			if (ret < 0)
+				return ret;
+		}
+	}
 	dma_buf_unmap_attachment(bo->tbo.base.import_attach, tt->sg, DMA_BIDIRECTIONAL);
 	tt->sg = NULL;
 	trace_dgmm_dmabuf_import_unmap(bo, bo->tbo.base.import_attach->dmabuf->exp_name);
 	return 0;
 }
 
-/* Does the exporter's table cover @pages whole pages? */
+/* Does the exporter's table cover exactly @pages whole pages? */
 static bool sgt_covers(struct sg_table *sgt, unsigned long pages)
 {
 	struct scatterlist *sg;
@@ -566,7 +601,7 @@ static bool sgt_covers(struct sg_table *sgt, unsigned long pages)
 			return false;
 		bytes += sg_dma_len(sg);
 	}
-	return bytes >= (u64)pages << PAGE_SHIFT;
+	return bytes == (u64)pages << PAGE_SHIFT;
 }
 
 /**
@@ -578,14 +613,13 @@ static bool sgt_covers(struct sg_table *sgt, unsigned long pages)
  * now. The tt's DMA addresses are the engine's view of it.
  *
  * Return: 0, -EINVAL if the BO is not in GTT or the exporter's table does
- * not cover it in whole pages, or the exporter's error.
+ * not cover it exactly, in whole pages, or the exporter's error.
  */
 int dgmm_dmabuf_import_map(struct dgmm_bo *bo)
 {
 	struct dma_buf_attachment *attach = bo->tbo.base.import_attach;
 	struct ttm_tt *tt = bo->tbo.ttm;
 	struct sg_table *sgt;
-	int err;
 
 	dgmm_bo_assert_held(bo);
 	if (!attach || !tt || !ttm_tt_is_populated(tt) ||
@@ -602,11 +636,8 @@ int dgmm_dmabuf_import_map(struct dgmm_bo *bo)
 		dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
 		return -EINVAL;
 	}
-	err = drm_prime_sg_to_dma_addr_array(sgt, tt->dma_address, tt->num_pages);
-	if (err) {
-		dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
-		return err;
-	}
+	/* Cannot fail: the table was checked to fit. */
+	drm_prime_sg_to_dma_addr_array(sgt, tt->dma_address, tt->num_pages);
 	tt->sg = sgt;
 	atomic64_inc(&bo->mm->stats.dmabuf_maps);
 	trace_dgmm_dmabuf_import_map(bo, attach->dmabuf->exp_name);
@@ -620,8 +651,10 @@ static void dgmm_dmabuf_invalidate(struct dma_buf_attachment *attach)
 	struct ttm_operation_ctx ctx = { .interruptible = false };
 
 	dgmm_bo_assert_held(bo);
-	atomic64_inc(&bo->mm->stats.dmabuf_invalidations);
 	trace_dgmm_dmabuf_invalidate(bo, attach->dmabuf->exp_name);
+	/* Counted when there is a mapping to drop. */
+	if (bo->tbo.ttm && bo->tbo.ttm->sg)
+		atomic64_inc(&bo->mm->stats.dmabuf_invalidations);
 	/* Cannot fail: the wait is not interruptible. */
 	dgmm_dmabuf_import_unmap(bo, &ctx);
 }

@@ -16,11 +16,13 @@
  *   that order and signals their fences. A throttled or hung job waits on
  *   @hw_wait, where a reset or the unplug can end it.
  * - Dependencies: every fence of the BO's reservation object. Fences of this
- *   scheduler are left to drm_sched. Any other fence (another device's, or
- *   one a user put into the BO through its dma-buf) is waited for with a
- *   time limit, the job timeout: a fence that never signals breaks the
- *   dma-fence rules, and must not stop every move of the device behind it.
- *   The job then runs without it, and the engine counts and logs it.
+ *   scheduler, and of any other dgmm engine (a shared BO's peer moves and
+ *   jobs, each bounded by its own job timeout), are left to drm_sched. Any
+ *   other fence (another driver's, or one a user put into the BO through
+ *   its dma-buf) is waited for with a time limit, the job timeout: a fence
+ *   that never signals breaks the dma-fence rules, and must not stop every
+ *   move of the device behind it. The job then runs without it, and the
+ *   engine counts and logs it.
  * - A dependency that signalled with an error does not stop a job: every job
  *   is the kernel's (a move or a clear), and a move must not be skipped
  *   because of a fence a user put in the BO's reservation object, or the BO
@@ -860,6 +862,36 @@ static bool fence_is_ours(struct dgmm_engine *e, struct dma_fence *fence)
 	return s_fence && s_fence->sched == &e->sched;
 }
 
+/*
+ * A fence of any dgmm engine still plugged in: it signals, within its own
+ * job timeout (a peer's move or job a shared BO waits for). Found on the
+ * list of engines by pointer, without touching the fence's scheduler.
+ */
+static bool fence_is_dgmm(struct dgmm_engine *e, struct dma_fence *fence)
+{
+	struct drm_sched_fence *s_fence = to_drm_sched_fence(fence);
+	struct dgmm_engine *peer;
+	bool found = false;
+
+	if (!s_fence)
+		return false;
+	if (s_fence->sched == &e->sched)
+		return true;
+	rcu_read_lock();
+	list_for_each_entry_rcu(peer, &dgmm_bars, bar_link)
+		if (s_fence->sched == &peer->sched) {
+			found = true;
+			break;
+		}
+	rcu_read_unlock();
+	return found;
+}
+
+static bool dgmm_engine_owns_fence(struct dgmm_copy_engine *base, struct dma_fence *fence)
+{
+	return fence_is_ours(to_dgmm_engine(base), fence);
+}
+
 /* Adds @fence as a dependency of @job, bounded in time unless it is ours. */
 static int job_add_leaf(struct dgmm_engine_job *job, struct dma_fence *fence)
 {
@@ -867,7 +899,7 @@ static int job_add_leaf(struct dgmm_engine_job *job, struct dma_fence *fence)
 	struct dgmm_dep_wait *w;
 	unsigned long flags;
 
-	if (fence_is_ours(e, fence) || dma_fence_is_signaled(fence))
+	if (dma_fence_is_signaled(fence) || fence_is_dgmm(e, fence))
 		return drm_sched_job_add_dependency(&job->base, dma_fence_get(fence));
 	/* The device is gone: its jobs touch no memory but new pages, wait for nothing. */
 	if (READ_ONCE(e->dead))
@@ -1192,6 +1224,7 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_engine_hang_next);
 #endif
 
 static const struct dgmm_copy_engine_funcs dgmm_engine_funcs = {
+	.owns_fence = dgmm_engine_owns_fence,
 	.copy = dgmm_engine_copy,
 	.fill = dgmm_engine_fill,
 };

@@ -251,7 +251,8 @@ static int dgmm_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 	/* Not our vm_ops on the exporter's mapping. */
 	vma->vm_private_data = NULL;
 	vma->vm_ops = NULL;
-	ret = dma_buf_mmap(obj->dma_buf, vma, 0);
+	/* Not obj->dma_buf: DRM clears it when the last handle goes. */
+	ret = dma_buf_mmap(obj->import_attach->dmabuf, vma, 0);
 	/* The reference drm_gem_mmap_obj() took is for our own mappings. */
 	if (!ret)
 		drm_gem_object_put(obj);

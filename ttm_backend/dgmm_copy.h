@@ -78,6 +78,7 @@ struct dgmm_copy_engine;
 
 /**
  * struct dgmm_copy_engine_funcs - operations of a DMA engine
+ * @owns_fence: is @fence one of this engine's jobs (not a container)?
  * @copy: copy @size bytes from @src to @dst once every fence of @deps (with
  *	  any usage) has signalled. Takes ownership of the ranges of both.
  * @fill: set @size bytes of @dst to @value, likewise.
@@ -90,6 +91,7 @@ struct dgmm_copy_engine;
  * zeroed rather than left as they were.
  */
 struct dgmm_copy_engine_funcs {
+	bool (*owns_fence)(struct dgmm_copy_engine *engine, struct dma_fence *fence);
 	struct dma_fence *(*copy)(struct dgmm_copy_engine *engine,
 				  struct dgmm_mem *src, struct dgmm_mem *dst,
 				  u64 size, struct dma_resv *deps);

@@ -83,6 +83,8 @@ static int stats_show(struct seq_file *m, void *unused)
 		   (s64)atomic64_read(&mm->stats.promotions[DGMM_PROMOTE_NO_ROOM]),
 		   (s64)atomic64_read(&mm->stats.promotions[DGMM_PROMOTE_BUDGET]));
 	seq_printf(m, "swapouts: %lld\n", (s64)atomic64_read(&mm->stats.swapouts));
+	/* 0: dma-buf.c pins a BO for every mapping of a dynamic importer. */
+	seq_printf(m, "dmabuf_move_notify: %d\n", IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY));
 	seq_printf(m, "dmabuf_move_notifies: %lld\ndmabuf_invalidations: %lld\n"
 		   "dmabuf_maps: %lld\ndmabuf_pin_migrations: %lld\n",
 		   (s64)atomic64_read(&mm->stats.dmabuf_move_notifies),

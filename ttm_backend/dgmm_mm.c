@@ -315,8 +315,9 @@ err_ttm:
 }
 
 /*
- * The BO after @after on the list (the first if NULL) that still has a GEM
- * reference, with one more; under bo_lock.
+ * The BO after @after on the list (the first if NULL) that TTM still holds
+ * (a BO without GEM handles can live on in a CPU mapping), with one more
+ * TTM reference; under bo_lock.
  */
 static struct dgmm_bo *next_bo_get(struct dgmm_mm *mm, struct dgmm_bo *after)
 {
@@ -325,27 +326,31 @@ static struct dgmm_bo *next_bo_get(struct dgmm_mm *mm, struct dgmm_bo *after)
 
 	lockdep_assert_held(&mm->bo_lock);
 	list_for_each_entry_from(bo, &mm->bos, link)
-		if (kref_get_unless_zero(&bo->tbo.base.refcount))
+		if (ttm_bo_get_unless_zero(&bo->tbo))
 			return bo;
 	return NULL;
 }
 
 /* One BO at unplug: see dgmm_mm_unplug(). */
-static void unplug_bo(struct dgmm_bo *bo)
+static void unplug_bo(struct dgmm_mm *mm, struct dgmm_bo *bo)
 {
 	struct ttm_operation_ctx ctx = { .interruptible = false };
 	struct ttm_placement gutting = {};
-	struct ttm_tt *tt = bo->tbo.ttm;
+	struct ttm_tt *tt;
+	int err = 0;
 
 	dma_resv_lock(bo->tbo.base.resv, NULL);
+	tt = bo->tbo.ttm;
 	/* Importers drop their mappings of it (and wait for their jobs). */
 	dgmm_dmabuf_move_notify(bo);
 	if (dgmm_bo_is_imported(bo))
 		dgmm_dmabuf_import_unmap(bo, &ctx);
 	else if (!bo->tbo.pin_count && bo->tbo.resource && tt && ttm_tt_is_populated(tt))
 		/* An empty placement drops the pages with their DMA mappings. */
-		ttm_bo_validate(&bo->tbo, &gutting, &ctx);
+		err = ttm_bo_validate(&bo->tbo, &gutting, &ctx);
 	dma_resv_unlock(bo->tbo.base.resv);
+	if (err)
+		drm_dbg(mm->drm, "unplug: BO %llu keeps its pages (%d)\n", bo->id, err);
 }
 
 /**
@@ -370,11 +375,11 @@ void dgmm_mm_unplug(struct dgmm_mm *mm)
 	bo = next_bo_get(mm, NULL);
 	mutex_unlock(&mm->bo_lock);
 	while (bo) {
-		unplug_bo(bo);
+		unplug_bo(mm, bo);
 		mutex_lock(&mm->bo_lock);
 		next = next_bo_get(mm, bo);
 		mutex_unlock(&mm->bo_lock);
-		dgmm_bo_put(bo);
+		ttm_bo_put(&bo->tbo);
 		bo = next;
 	}
 	flush_workqueue(mm->ttm.wq);

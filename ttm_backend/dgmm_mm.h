@@ -65,6 +65,7 @@ struct dgmm_mm_config {
  *	   fail); dma-buf (dmabuf/): @stats.dmabuf_move_notifies, moves of an
  *	   exported BO its importers were told of, @stats.dmabuf_invalidations,
  *	   mappings of imported BOs dropped on such notice,
+ *	   (counted when a mapping was there to drop),
  *	   @stats.dmabuf_maps, attachments mapped (by this device as exporter
  *	   or importer), @stats.dmabuf_pin_migrations, BOs an importer's pin
  *	   moved, and @stats.dmabuf_pinned[TTM_PL_*], bytes importers hold

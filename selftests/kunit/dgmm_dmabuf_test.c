@@ -128,7 +128,7 @@ static u32 pin_count(struct dgmm_bo *bo)
  * a VRAM BO of its own; the copy must hold the exporter's pattern.
  */
 static void importer_engine_reads(struct kunit *test, struct dgmm_device *importer,
-				  struct sg_table *sgt)
+				  struct dma_buf *dmabuf, struct sg_table *sgt)
 {
 	struct dgmm_copy_engine *engine = importer->mm.engine;
 	struct dgmm_bo *dst = dgmm_kunit_bo_create(test, importer, BO_SIZE, V, V, 0);
@@ -141,6 +141,9 @@ static void importer_engine_reads(struct kunit *test, struct dgmm_device *import
 
 	KUNIT_ASSERT_NOT_NULL(test, addrs);
 	KUNIT_ASSERT_EQ(test, 0, drm_prime_sg_to_dma_addr_array(sgt, addrs, src.count));
+	/* As a dynamic importer must: the exporter's move into place first. */
+	KUNIT_ASSERT_GT(test, dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_KERNEL, false,
+						    10 * HZ), 0);
 	src.addrs = addrs;
 	KUNIT_ASSERT_EQ(test, 0, dgmm_bo_wait(dst, -1));
 	KUNIT_ASSERT_EQ(test, 0, dma_resv_lock(dst->tbo.base.resv, NULL));
@@ -178,6 +181,9 @@ static void share_matrix(struct kunit *test)
 	kunit_info(test, "peer-to-peer %s on this platform",
 		   pci_p2pdma_distance(to_pci_dev(exporter->drm.dev), importer->drm.dev,
 				       false) >= 0 ? "allowed" : "refused");
+	/* Behind an IOMMU each device has its own domain: a wrong mapping faults. */
+	if (exporter->engine.iommu || importer->engine.iommu)
+		KUNIT_EXPECT_PTR_NE(test, exporter->engine.iommu, importer->engine.iommu);
 	dmabuf = exported_bo(test, exporter, c->domain, &bo);
 
 	if (c->importer == STATIC)
@@ -207,7 +213,7 @@ static void share_matrix(struct kunit *test)
 	mapped_in = p2p && c->domain == V ? V : G;
 	KUNIT_EXPECT_EQ(test, dgmm_kunit_bo_domain(test, bo), mapped_in);
 	KUNIT_EXPECT_EQ(test, pin_count(bo), c->importer == STATIC ? 1 : 0);
-	importer_engine_reads(test, importer, sgt);
+	importer_engine_reads(test, importer, dmabuf, sgt);
 
 	/*
 	 * A move: a dynamic importer is told (once per move), a static

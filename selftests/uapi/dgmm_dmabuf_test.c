@@ -9,6 +9,11 @@
  * device jobs.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
@@ -56,6 +61,15 @@ static __u32 domain_of(int fd, __u32 handle)
 	struct drm_dgmm_gem_info info;
 
 	return dgmm_gem_info(fd, handle, &info) ? 0 : info.domain;
+}
+
+/*
+ * Does the kernel have CONFIG_DMABUF_MOVE_NOTIFY (debugfs says)? Without
+ * it dma-buf.c pins the exporter's BO for every importer's mapping.
+ */
+static bool move_notify_kernel(int fd)
+{
+	return dgmm_debugfs_stat(fd, "dmabuf_move_notify") == 1;
 }
 
 static __u32 pin_count_of(int fd, __u32 handle)
@@ -141,6 +155,58 @@ static int open_first_device(void)
 	return n >= 1 ? fds[0] : -1;
 }
 
+#define DRIVER_DIR "/sys/bus/pci/drivers/dgmm"
+
+/* The PCI name of the device a render node is open on, into @pci. */
+static int pci_name_of(int fd, char *pci, size_t len)
+{
+	char link[64], target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return -1;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device", major(st.st_rdev),
+		 minor(st.st_rdev));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return -1;
+	target[n] = '\0';
+	snprintf(pci, len, "%s", basename(target));
+	return 0;
+}
+
+static int bind_device(const char *pci, bool bind)
+{
+	return dgmm_write_file(bind ? DRIVER_DIR "/bind" : DRIVER_DIR "/unbind", pci);
+}
+
+/* Binds every ivshmem-plain function (1af4:1110) that has no driver. */
+static void bind_all(void)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+
+	for (struct dirent *e; d && (e = readdir(d));) {
+		char path[PATH_MAX], id[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/modalias", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(id, sizeof(id), f) && !strncmp(id, "pci:v00001AF4d00001110", 22)) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", e->d_name);
+			if (access(path, F_OK))
+				bind_device(e->d_name, true);
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+}
+
 FIXTURE(share) {
 	int a, b;
 };
@@ -169,6 +235,9 @@ FIXTURE_TEARDOWN(share)
 		close(self->a);
 	if (self->b >= 0)
 		close(self->b);
+	/* Whatever a test unbound, the next tests find it bound. */
+	if (!geteuid())
+		bind_all();
 }
 
 /*
@@ -266,9 +335,10 @@ TEST_F(share, move_notify_then_remap)
 	/*
 	 * Without CONFIG_DMABUF_MOVE_NOTIFY (Debian's kernel) dma-buf.c pins
 	 * the BO for every mapping of a dynamic importer: then it must stay
-	 * put, in GTT, until the importer lets go.
+	 * put, in GTT, until the importer lets go. With it, nothing pins.
 	 */
-	if (pin_count_of(self->a, x)) {
+	if (!move_notify_kernel(self->a)) {
+		EXPECT_NE(0, pin_count_of(self->a, x));
 		TH_LOG("importers pin here (no CONFIG_DMABUF_MOVE_NOTIFY)");
 		EXPECT_EQ(G, domain_of(self->a, x));
 		EXPECT_EQ(-EBUSY, dgmm_gem_migrate(self->a, x, V));
@@ -286,6 +356,7 @@ TEST_F(share, move_notify_then_remap)
 		return;
 	}
 
+	EXPECT_EQ(0, pin_count_of(self->a, x));
 	for (__u32 round = 1; round <= 4; round++) {
 		long long n = dgmm_debugfs_stat(self->a, "dmabuf_move_notifies");
 		long long i = dgmm_debugfs_stat(self->b, "dmabuf_invalidations");
@@ -366,7 +437,8 @@ TEST_F(share, exporter_without_handle_still_notifies)
 	ASSERT_GE(buf, 0);
 	ASSERT_EQ(0, import_fd(self->b, buf, &y));
 	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xc00));
-	if (pin_count_of(self->a, x)) {
+	EXPECT_EQ(!move_notify_kernel(self->a), !!pin_count_of(self->a, x));
+	if (!move_notify_kernel(self->a)) {
 		dgmm_gem_close(self->b, y);
 		close(buf);
 		dgmm_gem_close(self->a, x);
@@ -426,13 +498,212 @@ TEST_F(share, peer_to_peer_follows_topology)
 	munmap(map, SIZE);
 
 	/* Through GTT and back: the importer maps again, wherever it is. */
-	if (!pin_count_of(self->a, x)) {
+	EXPECT_EQ(!move_notify_kernel(self->a), !!pin_count_of(self->a, x));
+	if (move_notify_kernel(self->a)) {
 		ASSERT_EQ(0, dgmm_gem_migrate(self->a, x, G));
 		ASSERT_EQ(0, dgmm_gem_migrate(self->a, x, V));
 		ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xe01));
 		EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xe01));
 		EXPECT_EQ(want, domain_of(self->a, x));
 	}
+	dgmm_gem_close(self->b, y);
+	close(buf);
+	dgmm_gem_close(self->a, x);
+}
+
+/*
+ * VRAM that a peer wrote is not handed on as cleared: device 1 fills a BO
+ * of device 0 that nobody wrote before (its VRAM cleared), peer-to-peer
+ * behind the switch, and once it is freed, new BOs in that part of VRAM
+ * read zero. (On the root bus the fill goes to GTT pages instead.)
+ */
+TEST_F(share, peer_writes_are_not_handed_on)
+{
+	__u32 x = 0, y = 0;
+	int buf;
+
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, DRM_DGMM_GEM_CPU_ACCESS, &x));
+	ASSERT_EQ(0, dgmm_gem_wait(self->a, x, -1));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+	ASSERT_EQ(0, dgmm_submit_fill(self->b, y, 0, SIZE, 0x6d));
+	ASSERT_EQ(0, dgmm_gem_wait(self->b, y, -1));
+	dgmm_gem_close(self->b, y);
+	close(buf);
+	dgmm_gem_close(self->a, x);
+	dgmm_vram_settle(self->a);
+	for (int n = 0; n < 8; n++) {
+		long long zero = dgmm_new_bo_zero_bytes(self->a, V, SIZE);
+
+		EXPECT_EQ((long long)SIZE, zero) {
+			TH_LOG("new BO %d shows what device 1 wrote at byte %lld", n, zero);
+		}
+	}
+}
+
+/*
+ * The exporter goes away while device 1 holds its BO: device 1 is told
+ * and drops its mapping; its next job on the BO fails with ENODEV, its own
+ * BOs still work, and everything closes cleanly; the rebound device works.
+ */
+TEST_F(share, exporter_unbound_while_shared)
+{
+	char pci[64];
+	__u32 x = 0, y = 0, z = 0;
+	int buf, fresh;
+
+	if (geteuid())
+		SKIP(return, "needs root to unbind");
+	ASSERT_EQ(0, pci_name_of(self->a, pci, sizeof(pci)));
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, G, V | G, 0, &x));
+	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf00));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xf00));
+
+	ASSERT_EQ(0, bind_device(pci, false));
+	EXPECT_EQ(-ENODEV, dgmm_submit_fill(self->b, y, 0, SIZE, 0x11));
+	ASSERT_EQ(0, dgmm_gem_create(self->b, SIZE, V, V | G, 0, &z));
+	EXPECT_EQ(0, dgmm_submit_fill(self->b, z, 0, SIZE, 0x12));
+	EXPECT_EQ(0, dgmm_gem_wait(self->b, z, -1));
+	dgmm_gem_close(self->b, z);
+	dgmm_gem_close(self->b, y);
+	close(buf);
+	close(self->a);
+	self->a = -1;
+
+	ASSERT_EQ(0, bind_device(pci, true));
+	fresh = open_first_device();
+	ASSERT_GE(fresh, 0);
+	EXPECT_EQ(0, dgmm_gem_create(fresh, SIZE, V, V | G, 0, &x));
+	EXPECT_EQ(0, dgmm_submit_fill(fresh, x, 0, SIZE, 0x13));
+	EXPECT_EQ(0, dgmm_gem_wait(fresh, x, -1));
+	close(fresh);
+}
+
+/*
+ * The importer goes away while it holds device 0's BO: its mapping (and,
+ * without move_notify, its pin) goes with it, and the BO moves and keeps
+ * its bytes on device 0.
+ */
+TEST_F(share, importer_unbound_while_shared)
+{
+	char pci[64];
+	__u32 x = 0, y = 0, *map;
+	int buf;
+
+	if (geteuid())
+		SKIP(return, "needs root to unbind");
+	ASSERT_EQ(0, pci_name_of(self->b, pci, sizeof(pci)));
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
+	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf10));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xf10));
+
+	ASSERT_EQ(0, bind_device(pci, false));
+	EXPECT_EQ(0, pin_count_of(self->a, x));
+	EXPECT_EQ(0, dgmm_gem_migrate(self->a, x, G));
+	EXPECT_EQ(0, dgmm_gem_migrate(self->a, x, V));
+	map = dgmm_gem_mmap(self->a, x, SIZE);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(SIZE / 4, check_pattern(map, SIZE, 0xf10));
+	munmap(map, SIZE);
+	dgmm_gem_close(self->b, y);
+	close(self->b);
+	self->b = -1;
+	close(buf);
+	dgmm_gem_close(self->a, x);
+	ASSERT_EQ(0, bind_device(pci, true));
+}
+
+/*
+ * A process importing device 0's BO into device 1 is killed with its jobs
+ * in flight: nothing stays pinned or mapped, and device 0 moves the BO
+ * with its bytes.
+ */
+TEST_F(share, importer_killed_mid_jobs)
+{
+	__u32 x = 0, *map;
+	int buf, status;
+	pid_t child;
+
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
+	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf20));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (!child) {
+		__u32 y = 0, z = 0;
+
+		if (import_fd(self->b, buf, &y) || dgmm_gem_create(self->b, SIZE, V, V | G, 0, &z))
+			_exit(1);
+		for (;;)
+			submit_copy(self->b, z, y, SIZE);
+	}
+	usleep(300000);
+	kill(child, SIGKILL);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+
+	/* The child's imported BO goes once its jobs are done (TTM's worker). */
+	EXPECT_EQ(0, dgmm_gem_wait(self->a, x, -1));
+	for (int i = 0; i < 100 && pin_count_of(self->a, x); i++)
+		usleep(20000);
+	EXPECT_EQ(0, pin_count_of(self->a, x));
+	EXPECT_EQ(0, dgmm_gem_migrate(self->a, x, G));
+	EXPECT_EQ(0, dgmm_gem_migrate(self->a, x, V));
+	map = dgmm_gem_mmap(self->a, x, SIZE);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(SIZE / 4, check_pattern(map, SIZE, 0xf20));
+	munmap(map, SIZE);
+	close(buf);
+	dgmm_gem_close(self->a, x);
+}
+
+/*
+ * A fence that never signals (a user's sw_sync fence, added through the
+ * dma-buf) sits in the shared reservation while device 0 moves the BO:
+ * device 1's move_notify waits for its own jobs only, so the move does not
+ * hang (the harness's timeout would end the test). Once the fence is gone
+ * (the timeline closed), device 1 reads the BO's bytes at its new place.
+ */
+TEST_F(share, foreign_fence_does_not_hold_invalidation)
+{
+	struct sw_sync_create_fence_data create = { .value = 1, .name = "dgmm" };
+	struct dma_buf_import_sync_file import = { .flags = DMA_BUF_SYNC_WRITE };
+	int timeline = open(SW_SYNC_PATH, O_RDWR), buf;
+	__u32 x = 0, y = 0;
+
+	if (timeline < 0)
+		SKIP(return, "no %s (CONFIG_SW_SYNC and debugfs)", SW_SYNC_PATH);
+	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
+	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf30));
+	buf = export_fd(self->a, x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xf30));
+	if (!move_notify_kernel(self->a)) {
+		close(timeline);
+		dgmm_gem_close(self->b, y);
+		close(buf);
+		dgmm_gem_close(self->a, x);
+		SKIP(return, "importers pin here (no CONFIG_DMABUF_MOVE_NOTIFY): nothing moves");
+	}
+
+	ASSERT_EQ(0, ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &create));
+	import.fd = create.fence;
+	ASSERT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import));
+	close(create.fence);
+	/* The mapping is device 1's: the move tells it, and goes on. */
+	EXPECT_EQ(0, dgmm_gem_migrate(self->a, x, domain_of(self->a, x) == V ? G : V));
+	close(timeline);	/* the fence signals, with an error */
+	EXPECT_EQ(0, dgmm_gem_wait(self->a, x, -1));
+	EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xf30));
 	dgmm_gem_close(self->b, y);
 	close(buf);
 	dgmm_gem_close(self->a, x);

@@ -473,16 +473,6 @@ TEST_F(gem, proc_mem_writes_do_not_leak)
 	}
 }
 
-/* sw_sync's debugfs interface (drivers/dma-buf/sw_sync.c; not in the uAPI headers). */
-struct sw_sync_create_fence_data {
-	__u32 value;
-	char name[32];
-	__s32 fence;
-};
-
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_PATH "/sys/kernel/debug/sync/sw_sync"
-
 /*
  * A user can put any fence into a BO's reservation object, through its
  * dma-buf. When that fence fails, the kernel's move of the BO must still

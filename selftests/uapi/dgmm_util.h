@@ -367,6 +367,16 @@ static inline long long dgmm_debugfs_stat(int fd, const char *key)
 	return value;
 }
 
+/* sw_sync's debugfs interface (drivers/dma-buf/sw_sync.c; not in the uAPI headers). */
+struct sw_sync_create_fence_data {
+	__u32 value;
+	char name[32];
+	__s32 fence;
+};
+
+#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
+#define SW_SYNC_PATH "/sys/kernel/debug/sync/sw_sync"
+
 static inline const char *dgmm_region_name(__u32 region)
 {
 	switch (region) {
