@@ -109,7 +109,6 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" "iommu=$io
 	--expect distro/kselftest:dgmm_fdinfo_test \
 	--expect distro/kselftest:dgmm_evict_test \
 	--expect distro/kselftest:dgmm_dmabuf_test \
-	--expect distro/kselftest:dgmm_vkms_test \
 	--expect distro/stress:dgmm-stress \
 	--expect distro/guest:tiny-load \
 	--expect distro/kselftest:dgmm_pressure_test@tiny \

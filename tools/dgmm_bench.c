@@ -26,6 +26,12 @@
  *    ioctl's latency when it evicts against when it does not; and jobs per
  *    second and bytes moved per job for a working set of 1.5x VRAM with a
  *    hot third, with and without a move budget of 32 MiB/s.
+ * 5. Sharing: export of a 4 MiB dgmm BO and its import into vkms (which
+ *    maps it) against the same from vgem; device 1's small job on an
+ *    imported BO right after a move_notify (re-map) against with its
+ *    mapping cached; device 1 copying 16 MiB peer-to-peer out of device
+ *    0's VRAM against the same out of device 0's GTT (only where the
+ *    platform allows peer-to-peer: DGMM_PLATFORM=iommu-switch).
  *
  * It refuses to report when the clock it measures with is jiffies (a guest
  * whose TSC was declared unstable): every figure would have a 4 ms grain.
@@ -380,7 +386,8 @@ static void bench_migration(int fd, int minor)
 
 /* --- BO creation and faults --------------------------------------------------- */
 
-static int open_bochs(void)
+/* The first card node of driver @driver, or -1. */
+static int open_card(const char *driver)
 {
 	for (int minor = 0; minor < 64; minor++) {
 		char path[64], name[64];
@@ -391,7 +398,7 @@ static int open_bochs(void)
 		if (fd < 0)
 			continue;
 		dgmm_driver_name(fd, name, sizeof(name));
-		if (!strcmp(name, "bochs-drm"))
+		if (!strcmp(name, driver))
 			return fd;
 		close(fd);
 	}
@@ -808,6 +815,199 @@ static struct figure hot_set(int fd, int minor, __u64 vram, double scale,
 	return summarize(s, n);
 }
 
+/* --- sharing --------------------------------------------------------------- */
+
+static int prime_export(int fd, __u32 handle)
+{
+	struct drm_prime_handle p = { .handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR };
+
+	if (dgmm_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p))
+		die("PRIME export");
+	return p.fd;
+}
+
+static __u32 prime_import(int fd, int buf)
+{
+	struct drm_prime_handle p = { .fd = buf };
+
+	if (dgmm_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &p))
+		die("PRIME import");
+	return p.handle;
+}
+
+static void gem_close_handle(int fd, __u32 handle)
+{
+	struct drm_gem_close c = { .handle = handle };
+
+	if (dgmm_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c))
+		die("GEM close");
+}
+
+/*
+ * Export of a 4 MiB buffer and its import into vkms, which attaches and
+ * maps it (a static importer: dgmm pins it in GTT first), timed from the
+ * export to the import's return; the buffer is made, and everything
+ * closed, untimed.
+ */
+static struct figure export_import_us(int exporter, int kms, bool dgmm)
+{
+	const size_t size = 4 * MIB;
+	double t[MAX_SAMPLES];
+	int n = 16;
+
+	for (int i = -WARMUP; i < n; i++) {
+		__u32 handle = 0, imported;
+		double t0;
+		int buf;
+
+		if (dgmm ? dgmm_gem_create(exporter, size, DRM_DGMM_DOMAIN_GTT,
+					   DRM_DGMM_DOMAIN_GTT | DRM_DGMM_DOMAIN_VRAM, 0, &handle)
+			 : dumb_create(exporter, size, &handle))
+			die("create a buffer to share");
+		if (dgmm && dgmm_gem_wait(exporter, handle, -1))
+			die("wait");
+		t0 = now();
+		buf = prime_export(exporter, handle);
+		imported = prime_import(kms, buf);
+		if (i >= 0)
+			t[i] = (now() - t0) * 1e6;
+		gem_close_handle(kms, imported);
+		close(buf);
+		if (dgmm)
+			dgmm_gem_close(exporter, handle);
+		else
+			dumb_destroy(exporter, handle);
+	}
+	return summarize(t, n);
+}
+
+/* A 4 KiB fill of @y on device @fd, submit to idle, in microseconds. */
+static double small_job_us(int fd, __u32 y)
+{
+	double t0 = now();
+
+	if (dgmm_submit_fill(fd, y, 0, 4096, 0x5a) || dgmm_gem_wait(fd, y, -1))
+		die("a job on the imported BO");
+	return (now() - t0) * 1e6;
+}
+
+/*
+ * Device 1's small job on an imported 16 MiB BO of device 0: with its
+ * mapping cached, and right after device 0 moved the BO GTT->SYSTEM->GTT
+ * (pages kept, so nothing is copied: the difference is the move_notify's
+ * invalidation and the re-map of 4096 pages).
+ */
+static void remap_us(int a, int b, struct figure *cached, struct figure *remapped)
+{
+	const size_t size = 16 * MIB;
+	double c[MAX_SAMPLES], r[MAX_SAMPLES];
+	int n = 16, buf;
+	__u32 x = 0, y;
+
+	if (dgmm_gem_create(a, size, DRM_DGMM_DOMAIN_GTT,
+			    DRM_DGMM_DOMAIN_GTT | DRM_DGMM_DOMAIN_SYSTEM, 0, &x))
+		die("create the shared BO");
+	buf = prime_export(a, x);
+	y = prime_import(b, buf);
+	small_job_us(b, y);
+	for (int i = -WARMUP; i < n; i++) {
+		double t = small_job_us(b, y);
+
+		if (i >= 0)
+			c[i] = t;
+		migrate_wait(a, x, DRM_DGMM_DOMAIN_SYSTEM);
+		migrate_wait(a, x, DRM_DGMM_DOMAIN_GTT);
+		t = small_job_us(b, y);
+		if (i >= 0)
+			r[i] = t;
+	}
+	*cached = summarize(c, n);
+	*remapped = summarize(r, n);
+	gem_close_handle(b, y);
+	close(buf);
+	dgmm_gem_close(a, x);
+}
+
+/*
+ * Device 1 copies 16 MiB of device 0's BO into its own VRAM: peer-to-peer
+ * from device 0's VRAM (if the platform allows it) against the same copy
+ * from device 0's GTT. Returns false where there is no peer-to-peer.
+ */
+static bool p2p_mibs(int a, int b, struct figure *p2p, struct figure *gtt)
+{
+	const size_t size = 16 * MIB;
+	double s[2][MAX_SAMPLES];
+	struct drm_dgmm_gem_info info;
+	struct drm_dgmm_job_op op = { .op = DRM_DGMM_OP_COPY, .size = size };
+	struct drm_dgmm_submit sub = { .ops = (__u64)(uintptr_t)&op, .num_ops = 1 };
+	__u32 x = 0, z = 0;
+	int n = 8, buf;
+
+	if (dgmm_gem_create(a, size, DRM_DGMM_DOMAIN_VRAM,
+			    DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT,
+			    DRM_DGMM_GEM_CPU_ACCESS, &x) ||
+	    dgmm_gem_create(b, size, DRM_DGMM_DOMAIN_VRAM, DRM_DGMM_DOMAIN_VRAM, 0, &z))
+		die("create the BOs to copy");
+	buf = prime_export(a, x);
+	op.src_handle = prime_import(b, buf);
+	op.dst_handle = z;
+	for (int where = 0; where < 2; where++) {
+		migrate_wait(a, x, where ? DRM_DGMM_DOMAIN_GTT : DRM_DGMM_DOMAIN_VRAM);
+		for (int i = -WARMUP; i < n; i++) {
+			double t0 = now();
+
+			if (dgmm_ioctl(b, DRM_IOCTL_DGMM_SUBMIT, &sub) || dgmm_gem_wait(b, z, -1))
+				die("copy from the shared BO");
+			if (i >= 0)
+				s[where][i] = size / MIB / (now() - t0);
+		}
+		/* Peer-to-peer leaves it in VRAM; without, the import moved it. */
+		if (!where && (dgmm_gem_info(a, x, &info) || info.domain != DRM_DGMM_DOMAIN_VRAM))
+			break;
+		if (!where)
+			*p2p = summarize(s[0], n);
+		else
+			*gtt = summarize(s[1], n);
+	}
+	gem_close_handle(b, op.src_handle);
+	close(buf);
+	dgmm_gem_close(a, x);
+	dgmm_gem_close(b, z);
+	return gtt->n > 0;
+}
+
+static void bench_sharing(int a, int b)
+{
+	struct figure f, base;
+	int kms = open_card("vkms"), vgem = open_card("vgem");
+
+	if (kms < 0 || vgem < 0) {
+		snprintf(notes[nnotes++], sizeof(notes[0]), "%s",
+			 "no vkms or vgem card: export+import into vkms not measured");
+	} else {
+		f = export_import_us(a, kms, true);
+		base = export_import_us(vgem, kms, false);
+		add_row("export+import(+map) into vkms", f, "the same from vgem", base, "us", "~1");
+	}
+	if (kms >= 0)
+		close(kms);
+	if (vgem >= 0)
+		close(vgem);
+
+	remap_us(a, b, &base, &f);
+	add_row("dev1 4 KiB job, after move_notify", f, "the same, mapping cached", base,
+		"us", "-");
+
+	memset(&f, 0, sizeof(f));
+	memset(&base, 0, sizeof(base));
+	if (p2p_mibs(a, b, &f, &base))
+		add_row("dev1 copy 16 MiB, P2P from VRAM", f, "the same from dev0's GTT", base,
+			"MiB/s", ">=1");
+	else
+		snprintf(notes[nnotes++], sizeof(notes[0]), "%s",
+			 "no peer-to-peer on this platform: P2P bandwidth not measured (DGMM_PLATFORM=iommu-switch make bench)");
+}
+
 static void bench_eviction(int fd, int minor)
 {
 	__u64 vram = dgmm_region(fd, DRM_DGMM_REGION_VRAM).size;
@@ -864,7 +1064,7 @@ int main(void)
 		fprintf(stderr, "dgmm-bench: no engine/busy_ns in debugfs\n");
 		return 1;
 	}
-	bochs = open_bochs();
+	bochs = open_card("bochs-drm");
 	if (bochs < 0) {
 		fprintf(stderr, "dgmm-bench: bochs not found: no baseline for BOs and faults\n");
 		return 1;
@@ -875,6 +1075,8 @@ int main(void)
 		 "the engine copies with 64-bit moves, which beat glibc's memcpy under TCG: memcpy is a reference, not an upper bound");
 	bench_objects(fd, minor, bochs);
 	bench_eviction(fds[ndev - 1], minors[ndev - 1]);
+	if (ndev >= 2)
+		bench_sharing(fds[0], fds[1]);
 
 	require_fine_clock("at the end of the run");
 	clocksource_name(cs_end, sizeof(cs_end));

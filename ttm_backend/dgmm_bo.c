@@ -637,16 +637,14 @@ int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain, enum dgmm_move_reason reason)
 	int err;
 
 	dgmm_bo_assert_held(bo);
-	err = dgmm_placement_for_domain(&p, &bo->req, &bo->mm->limits, domain, NULL);
-	if (err)
-		return err;
 	if (bo->tbo.pin_count) {
+		err = dgmm_placement_for_domain(&p, &bo->req, &bo->mm->limits, domain, NULL);
+		if (err)
+			return err;
 		if (!res_compatible(bo, &p.placement, false))
 			return -EBUSY;
 	} else {
-		dgmm_bo_set_move_reason(bo, reason);
-		err = ttm_bo_validate(&bo->tbo, &p.placement, &ctx);
-		dgmm_bo_set_move_reason(bo, DGMM_MOVE_NONE);
+		err = dgmm_bo_move_locked(bo, domain, reason, &ctx);
 		if (err)
 			return err;
 	}

@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -156,25 +155,6 @@ static int open_first_device(void)
 }
 
 #define DRIVER_DIR "/sys/bus/pci/drivers/dgmm"
-
-/* The PCI name of the device a render node is open on, into @pci. */
-static int pci_name_of(int fd, char *pci, size_t len)
-{
-	char link[64], target[PATH_MAX];
-	struct stat st;
-	ssize_t n;
-
-	if (fstat(fd, &st))
-		return -1;
-	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device", major(st.st_rdev),
-		 minor(st.st_rdev));
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0)
-		return -1;
-	target[n] = '\0';
-	snprintf(pci, len, "%s", basename(target));
-	return 0;
-}
 
 static int bind_device(const char *pci, bool bind)
 {
@@ -555,7 +535,7 @@ TEST_F(share, exporter_unbound_while_shared)
 
 	if (geteuid())
 		SKIP(return, "needs root to unbind");
-	ASSERT_EQ(0, pci_name_of(self->a, pci, sizeof(pci)));
+	ASSERT_EQ(0, dgmm_pci_name(self->a, pci, sizeof(pci)));
 	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, G, V | G, 0, &x));
 	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf00));
 	buf = export_fd(self->a, x);
@@ -596,7 +576,7 @@ TEST_F(share, importer_unbound_while_shared)
 
 	if (geteuid())
 		SKIP(return, "needs root to unbind");
-	ASSERT_EQ(0, pci_name_of(self->b, pci, sizeof(pci)));
+	ASSERT_EQ(0, dgmm_pci_name(self->b, pci, sizeof(pci)));
 	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
 	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf10));
 	buf = export_fd(self->a, x);
@@ -627,6 +607,7 @@ TEST_F(share, importer_unbound_while_shared)
  */
 TEST_F(share, importer_killed_mid_jobs)
 {
+	__u64 gtt_before;
 	__u32 x = 0, *map;
 	int buf, status;
 	pid_t child;
@@ -635,26 +616,43 @@ TEST_F(share, importer_killed_mid_jobs)
 	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf20));
 	buf = export_fd(self->a, x);
 	ASSERT_GE(buf, 0);
+	gtt_before = dgmm_region_used(self->b, DRM_DGMM_REGION_GTT);
 	child = fork();
 	ASSERT_GE(child, 0);
 	if (!child) {
+		/* Its own file of device 1, which goes with it. */
+		int fds[DGMM_MAX_DEVICES], n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
 		__u32 y = 0, z = 0;
 
-		if (import_fd(self->b, buf, &y) || dgmm_gem_create(self->b, SIZE, V, V | G, 0, &z))
+		if (n < 2 || import_fd(fds[1], buf, &y) ||
+		    dgmm_gem_create(fds[1], SIZE, V, V | G, 0, &z))
 			_exit(1);
-		for (;;)
-			submit_copy(self->b, z, y, SIZE);
+		/* A few jobs in flight at any time, as a client would have. */
+		for (unsigned int i = 1; ; i++) {
+			submit_copy(fds[1], z, y, SIZE);
+			if (!(i % 4))
+				dgmm_gem_wait(fds[1], z, -1);
+		}
 	}
 	usleep(300000);
 	kill(child, SIGKILL);
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));
 
-	/* The child's imported BO goes once its jobs are done (TTM's worker). */
+	/*
+	 * The child's imported BO goes once its jobs are done or killed (the
+	 * scheduler gives a killed process's queue a second), in TTM's worker.
+	 */
 	EXPECT_EQ(0, dgmm_gem_wait(self->a, x, -1));
-	for (int i = 0; i < 100 && pin_count_of(self->a, x); i++)
+	for (int i = 0; i < 500; i++) {
+		if (!pin_count_of(self->a, x) &&
+		    dgmm_region_used(self->b, DRM_DGMM_REGION_GTT) == gtt_before)
+			break;
 		usleep(20000);
+	}
 	EXPECT_EQ(0, pin_count_of(self->a, x));
+	/* The import no longer takes room in device 1's GTT: it is gone. */
+	EXPECT_EQ(gtt_before, dgmm_region_used(self->b, DRM_DGMM_REGION_GTT));
 	EXPECT_EQ(0, dgmm_gem_migrate(self->a, x, G));
 	EXPECT_EQ(0, dgmm_gem_migrate(self->a, x, V));
 	map = dgmm_gem_mmap(self->a, x, SIZE);

@@ -335,19 +335,12 @@ static inline int dgmm_engine_mbps(unsigned int mbps, unsigned int *old)
 	return ok ? 0 : -EIO;
 }
 
-/*
- * A counter of the device's debugfs stats file (ttm_backend/dgmm_debugfs.c),
- * found through the PCI name of the render node @fd is open on; -1 if the
- * file or the key is missing.
- */
-static inline long long dgmm_debugfs_stat(int fd, const char *key)
+/* The PCI name of the device a DRM node @fd is open on, into @pci. */
+static inline int dgmm_pci_name(int fd, char *pci, size_t len)
 {
-	char link[64], target[256], path[320], line[128];
-	size_t klen = strlen(key);
-	long long value = -1;
+	char link[64], target[256];
 	struct stat st;
 	ssize_t n;
-	FILE *f;
 
 	if (fstat(fd, &st))
 		return -1;
@@ -357,7 +350,25 @@ static inline long long dgmm_debugfs_stat(int fd, const char *key)
 	if (n <= 0)
 		return -1;
 	target[n] = '\0';
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/stats", strrchr(target, '/') + 1);
+	snprintf(pci, len, "%s", strrchr(target, '/') + 1);
+	return 0;
+}
+
+/*
+ * A counter of the device's debugfs stats file (ttm_backend/dgmm_debugfs.c),
+ * found through the PCI name of the render node @fd is open on; -1 if the
+ * file or the key is missing.
+ */
+static inline long long dgmm_debugfs_stat(int fd, const char *key)
+{
+	char pci[64], path[320], line[128];
+	size_t klen = strlen(key);
+	long long value = -1;
+	FILE *f;
+
+	if (dgmm_pci_name(fd, pci, sizeof(pci)))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/stats", pci);
 	f = fopen(path, "r");
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, key, klen) && line[klen] == ':')
