@@ -45,7 +45,6 @@
  */
 
 #include <linux/dma-buf.h>
-#include <linux/dma-fence-unwrap.h>
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -569,19 +568,15 @@ int dgmm_dmabuf_import_unmap(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx)
 	 * job timeout. Other fences of the shared reservation (the exporter's,
 	 * a user's sync_file that never signals) are not waited for here.
 	 */
+	/* Reservation fences are never containers (dma_resv_add_fence()). */
 	dma_resv_for_each_fence(&cursor, bo->tbo.base.resv, DMA_RESV_USAGE_BOOKKEEP, fence) {
-		struct dma_fence_unwrap iter;
-		struct dma_fence *f;
-
-		dma_fence_unwrap_for_each(f, &iter, fence) {
-			if (!engine->funcs->owns_fence(engine, f))
-				continue;
-			if (ctx->no_wait_gpu && !dma_fence_is_signaled(f))
-				return -EBUSY;
-			ret = dma_fence_wait(f, ctx->interruptible);
-			if (ret < 0)
-				return ret;
-		}
+		if (!engine->funcs->owns_fence(engine, fence))
+			continue;
+		if (ctx->no_wait_gpu && !dma_fence_is_signaled(fence))
+			return -EBUSY;
+		ret = dma_fence_wait(fence, ctx->interruptible);
+		if (ret < 0)
+			return ret;
 	}
 	dma_buf_unmap_attachment(bo->tbo.base.import_attach, tt->sg, DMA_BIDIRECTIONAL);
 	tt->sg = NULL;

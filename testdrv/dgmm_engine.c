@@ -899,11 +899,13 @@ static int job_add_leaf(struct dgmm_engine_job *job, struct dma_fence *fence)
 	struct dgmm_dep_wait *w;
 	unsigned long flags;
 
-	if (dma_fence_is_signaled(fence) || fence_is_dgmm(e, fence))
+	if (dma_fence_is_signaled(fence) || fence_is_ours(e, fence))
 		return drm_sched_job_add_dependency(&job->base, dma_fence_get(fence));
 	/* The device is gone: its jobs touch no memory but new pages, wait for nothing. */
 	if (READ_ONCE(e->dead))
 		return 0;
+	if (fence_is_dgmm(e, fence))
+		return drm_sched_job_add_dependency(&job->base, dma_fence_get(fence));
 
 	w = kzalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)

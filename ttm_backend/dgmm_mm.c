@@ -340,6 +340,11 @@ static void unplug_bo(struct dgmm_mm *mm, struct dgmm_bo *bo)
 	int err = 0;
 
 	dma_resv_lock(bo->tbo.base.resv, NULL);
+	/* Already on TTM's delayed delete: its worker frees it (flushed below). */
+	if (bo->tbo.deleted) {
+		dma_resv_unlock(bo->tbo.base.resv);
+		return;
+	}
 	tt = bo->tbo.ttm;
 	/* Importers drop their mappings of it (and wait for their jobs). */
 	dgmm_dmabuf_move_notify(bo);

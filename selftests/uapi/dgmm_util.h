@@ -355,11 +355,12 @@ static inline int dgmm_pci_name(int fd, char *pci, size_t len)
 }
 
 /*
- * A counter of the device's debugfs stats file (ttm_backend/dgmm_debugfs.c),
- * found through the PCI name of the render node @fd is open on; -1 if the
- * file or the key is missing.
+ * A counter of one of the device's debugfs files (@file: "stats",
+ * ttm_backend/dgmm_debugfs.c, or "engine", testdrv/dgmm_engine.c), found
+ * through the PCI name of the render node @fd is open on; -1 if the file or
+ * the key is missing.
  */
-static inline long long dgmm_debugfs_stat(int fd, const char *key)
+static inline long long dgmm_debugfs_value(int fd, const char *file, const char *key)
 {
 	char pci[64], path[320], line[128];
 	size_t klen = strlen(key);
@@ -368,7 +369,7 @@ static inline long long dgmm_debugfs_stat(int fd, const char *key)
 
 	if (dgmm_pci_name(fd, pci, sizeof(pci)))
 		return -1;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/stats", pci);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/%s", pci, file);
 	f = fopen(path, "r");
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, key, klen) && line[klen] == ':')
@@ -376,6 +377,12 @@ static inline long long dgmm_debugfs_stat(int fd, const char *key)
 	if (f)
 		fclose(f);
 	return value;
+}
+
+/* A counter of the device's debugfs stats file; -1 if missing. */
+static inline long long dgmm_debugfs_stat(int fd, const char *key)
+{
+	return dgmm_debugfs_value(fd, "stats", key);
 }
 
 /* sw_sync's debugfs interface (drivers/dma-buf/sw_sync.c; not in the uAPI headers). */
