@@ -386,25 +386,6 @@ static void bench_migration(int fd, int minor)
 
 /* --- BO creation and faults --------------------------------------------------- */
 
-/* The first card node of driver @driver, or -1. */
-static int open_card(const char *driver)
-{
-	for (int minor = 0; minor < 64; minor++) {
-		char path[64], name[64];
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", minor);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		dgmm_driver_name(fd, name, sizeof(name));
-		if (!strcmp(name, driver))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
 /* A dumb buffer of @size bytes (as 1024-pixel-wide, 32 bpp rows). */
 static int dumb_create(int fd, size_t size, __u32 *handle)
 {
@@ -998,7 +979,7 @@ static bool p2p_mibs(int a, int b, struct figure *p2p, struct figure *gtt)
 static void bench_sharing(int a, int b)
 {
 	struct figure f, base;
-	int kms = open_card("vkms"), vgem = open_card("vgem");
+	int kms = dgmm_open_card("vkms"), vgem = dgmm_open_card("vgem");
 
 	if (kms < 0 || vgem < 0) {
 		snprintf(notes[nnotes++], sizeof(notes[0]), "%s",
@@ -1083,7 +1064,7 @@ int main(void)
 		fprintf(stderr, "dgmm-bench: no engine/busy_ns in debugfs\n");
 		return 1;
 	}
-	bochs = open_card("bochs-drm");
+	bochs = dgmm_open_card("bochs-drm");
 	if (bochs < 0) {
 		fprintf(stderr, "dgmm-bench: bochs not found: no baseline for BOs and faults\n");
 		return 1;

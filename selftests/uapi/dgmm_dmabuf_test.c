@@ -813,30 +813,11 @@ static __u32 foreign_buffer(struct __test_metadata *_metadata, int fd, int buf,
 	return y;
 }
 
-/* The first card node whose driver is @driver, or -1. */
-static int open_card(const char *driver)
-{
-	for (int i = 0; i < 16; i++) {
-		char path[32], name[32];
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		dgmm_driver_name(fd, name, sizeof(name));
-		if (!strcmp(name, driver))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
 TEST_F(share, imports_vgem_buffer)
 {
 	struct drm_mode_create_dumb dumb = { .width = 1024, .height = SIZE / 4096, .bpp = 32 };
 	struct drm_mode_map_dumb map_dumb = { 0 };
-	int vgem = open_card("vgem"), buf;
+	int vgem = dgmm_open_card("vgem"), buf;
 	__u32 *map, y;
 
 	if (vgem < 0)

@@ -53,6 +53,25 @@ static inline void dgmm_driver_name(int fd, char *name, size_t len)
 		name[0] = '\0';
 }
 
+/* A new file of the first card node whose driver is @driver, or -1. */
+static inline int dgmm_open_card(const char *driver)
+{
+	for (int i = 0; i < 64; i++) {
+		char path[32], name[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		dgmm_driver_name(fd, name, sizeof(name));
+		if (!strcmp(name, driver))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 /*
  * Opens every node /dev/dri/<prefix><minor> in [first, last] whose driver is
  * dgmm, in minor order. Fills @fds (and @minors if not NULL); returns how

@@ -26,25 +26,6 @@ static __u32 pixel(size_t i)
 	return dgmm_pattern(0x7b5, i) & 0xffffff;
 }
 
-/* The first card node whose driver is vkms, or -1. */
-static int open_vkms(void)
-{
-	for (int i = 0; i < 16; i++) {
-		char path[32], name[32] = "";
-		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vkms"))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
 /* The id of the property @name of KMS object @id, or 0. */
 static __u32 prop_id(int fd, __u32 id, __u32 type, const char *name)
 {
@@ -213,7 +194,7 @@ FIXTURE_SETUP(vkms)
 	int fds[DGMM_MAX_DEVICES], n;
 
 	self->dgmm = -1;
-	self->kms = open_vkms();
+	self->kms = dgmm_open_card("vkms");
 	if (self->kms < 0)
 		SKIP(return, "no vkms card (vkms not loaded, or Debian's kernel)");
 	n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
