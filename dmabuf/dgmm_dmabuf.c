@@ -86,11 +86,6 @@ static struct dgmm_bo *dmabuf_to_bo(struct dma_buf *dmabuf)
 	return gem_to_dgmm_bo(dmabuf->priv);
 }
 
-static const char *mem_name(u32 mem_type)
-{
-	return mem_type == TTM_PL_VRAM ? "VRAM" : mem_type == TTM_PL_TT ? "GTT" : "SYSTEM";
-}
-
 /* May @importer reach VRAM of @bo's device through the PCI fabric? */
 static bool p2p_possible(struct dgmm_bo *bo, struct device *importer)
 {
@@ -144,7 +139,7 @@ static int pin_charge(struct dgmm_mm *mm, u32 mem_type, u64 size)
 		atomic64_sub(size, &mm->stats.dmabuf_pinned[mem_type]);
 		drm_dbg(mm->drm,
 			"dma-buf pin: %llu more bytes in %s would pass the cap of %llu (dmabuf_pin_percent)\n",
-			size, mem_name(mem_type), cap);
+			size, dgmm_mm_mem_type_name(mem_type), cap);
 		return -ENOSPC;
 	}
 	return 0;
@@ -363,7 +358,7 @@ static struct sg_table *dgmm_dmabuf_map(struct dma_buf_attachment *attach,
 		sgt = map_vram(bo, attach->dev, dir);
 	} else {
 		drm_dbg(bo->mm->drm, "dma-buf map: BO %llu is pinned in %s, out of reach of %s\n",
-			bo->id, mem_name(mem_type), dev_name(attach->dev));
+			bo->id, dgmm_mm_mem_type_name(mem_type), dev_name(attach->dev));
 		sgt = ERR_PTR(-EBUSY);
 	}
 	if (!IS_ERR(sgt)) {
@@ -473,17 +468,11 @@ static const struct dma_buf_ops dgmm_dmabuf_ops = {
 	.vunmap = dgmm_dmabuf_vunmap,
 };
 
-/**
- * dgmm_dmabuf_is_dgmm - was a dma-buf exported by dgmm (any device)?
- * @dmabuf: the dma-buf
- *
- * Return: true if its ops are dgmm's, its priv then a dgmm BO's GEM object.
- */
-bool dgmm_dmabuf_is_dgmm(struct dma_buf *dmabuf)
+/* Was @dmabuf exported by dgmm (any device)? Its priv is then a dgmm BO's. */
+static bool dgmm_dmabuf_is_dgmm(struct dma_buf *dmabuf)
 {
 	return dmabuf->ops == &dgmm_dmabuf_ops;
 }
-EXPORT_SYMBOL_IF_KUNIT(dgmm_dmabuf_is_dgmm);
 
 /**
  * dgmm_dmabuf_export - drm_gem_object_funcs.export: a BO as a dynamic dma-buf

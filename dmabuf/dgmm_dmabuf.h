@@ -13,7 +13,6 @@ struct ttm_operation_ctx;
 /* Exporter. */
 struct dma_buf *dgmm_dmabuf_export(struct drm_gem_object *obj, int flags);
 void dgmm_dmabuf_move_notify(struct dgmm_bo *bo);
-bool dgmm_dmabuf_is_dgmm(struct dma_buf *dmabuf);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 unsigned int dgmm_dmabuf_swap_pin_percent(unsigned int percent);

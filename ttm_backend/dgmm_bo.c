@@ -408,7 +408,6 @@ struct dgmm_bo *dgmm_bo_create_sg(struct dgmm_mm *mm, u64 size, struct dma_resv 
 	}
 	return bo;
 }
-EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_create_sg);
 
 /**
  * dgmm_bo_put - drop a GEM reference
@@ -684,7 +683,6 @@ int dgmm_bo_move_locked(struct dgmm_bo *bo, u32 domain, enum dgmm_move_reason re
 		err = -EBUSY;
 	return err;
 }
-EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_move_locked);
 
 /**
  * dgmm_bo_unpin - undo one dgmm_bo_pin()

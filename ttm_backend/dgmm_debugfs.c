@@ -17,17 +17,6 @@
 #include "dgmm_bo.h"
 #include "dgmm_mm.h"
 
-static const char *const mem_type_name[] = {
-	[TTM_PL_SYSTEM] = "system",
-	[TTM_PL_TT] = "gtt",
-	[TTM_PL_VRAM] = "vram",
-};
-
-static const char *name_of(u32 mem_type)
-{
-	return mem_type < ARRAY_SIZE(mem_type_name) ? mem_type_name[mem_type] : "?";
-}
-
 static int bos_show(struct seq_file *m, void *unused)
 {
 	struct dgmm_mm *mm = m->private;
@@ -45,13 +34,13 @@ static int bos_show(struct seq_file *m, void *unused)
 		}
 		res = bo->tbo.resource;
 		seq_printf(m, "%10zu  %-6s  %-7s  %#9x %#7x %#5x %4u %6llu  ",
-			   bo->tbo.base.size, res ? name_of(res->mem_type) : "none",
+			   bo->tbo.base.size, res ? dgmm_mm_mem_type_name(res->mem_type) : "none",
 			   !res ? "-" : dgmm_mm_res_cpu_visible(res) ? "yes" : "no",
 			   bo->req.preferred, bo->req.allowed, bo->req.flags,
 			   bo->tbo.pin_count, bo->move_count);
 		if (bo->move_count)
-			seq_printf(m, "%s->%s\n", name_of(bo->last_move_from),
-				   name_of(bo->last_move_to));
+			seq_printf(m, "%s->%s\n", dgmm_mm_mem_type_name(bo->last_move_from),
+				   dgmm_mm_mem_type_name(bo->last_move_to));
 		else
 			seq_puts(m, "-\n");
 		dma_resv_unlock(bo->tbo.base.resv);
@@ -73,10 +62,11 @@ static int stats_show(struct seq_file *m, void *unused)
 		   (s64)atomic64_read(&mm->stats.cleared_bytes));
 	for (from = 0; from <= TTM_PL_VRAM; from++)
 		for (to = 0; to <= TTM_PL_VRAM; to++)
-			seq_printf(m, "bytes %s->%s: %lld\n", name_of(from), name_of(to),
+			seq_printf(m, "bytes %s->%s: %lld\n", dgmm_mm_mem_type_name(from),
+				   dgmm_mm_mem_type_name(to),
 				   (s64)atomic64_read(&mm->stats.bytes[from][to]));
 	for (from = 0; from <= TTM_PL_VRAM; from++)
-		seq_printf(m, "evictions from %s: %lld\n", name_of(from),
+		seq_printf(m, "evictions from %s: %lld\n", dgmm_mm_mem_type_name(from),
 			   (s64)atomic64_read(&mm->stats.evictions[from]));
 	seq_printf(m, "promotions: %lld\npromotions_no_room: %lld\npromotions_over_budget: %lld\n",
 		   (s64)atomic64_read(&mm->stats.promotions[DGMM_PROMOTE_DONE]),
@@ -92,7 +82,7 @@ static int stats_show(struct seq_file *m, void *unused)
 		   (s64)atomic64_read(&mm->stats.dmabuf_maps),
 		   (s64)atomic64_read(&mm->stats.dmabuf_pin_migrations));
 	for (from = TTM_PL_TT; from <= TTM_PL_VRAM; from++)
-		seq_printf(m, "dmabuf_pinned %s: %lld\n", name_of(from),
+		seq_printf(m, "dmabuf_pinned %s: %lld\n", dgmm_mm_mem_type_name(from),
 			   (s64)atomic64_read(&mm->stats.dmabuf_pinned[from]));
 	return 0;
 }

@@ -128,6 +128,21 @@ int dgmm_mm_access(struct ttm_buffer_object *bo, unsigned long offset, void *buf
 		   int len, int write);
 void dgmm_mm_pages_access(struct page **pages, u64 offset, void *buf, u64 len, bool write);
 
+/* A TTM_PL_* as debugfs and debug messages name it. */
+static inline const char *dgmm_mm_mem_type_name(u32 mem_type)
+{
+	switch (mem_type) {
+	case TTM_PL_SYSTEM:
+		return "system";
+	case TTM_PL_TT:
+		return "gtt";
+	case TTM_PL_VRAM:
+		return "vram";
+	default:
+		return "?";
+	}
+}
+
 /* Can the CPU reach every byte of @res where it is? */
 static inline bool dgmm_mm_res_cpu_visible(struct ttm_resource *res)
 {

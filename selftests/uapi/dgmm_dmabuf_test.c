@@ -155,6 +155,33 @@ static int open_first_device(void)
 	return n >= 1 ? fds[0] : -1;
 }
 
+/*
+ * Device 0's BO of SIZE bytes (@preferred, @allowed) holding the pattern of
+ * @seed, exported, and imported into device 1, which reads it once (so its
+ * mapping is made). Returns the dma-buf's fd; a failure ends the test.
+ */
+static int shared_bo(struct __test_metadata *_metadata, int a, int b, __u32 preferred,
+		     __u32 allowed, __u32 seed, __u32 *x, __u32 *y)
+{
+	int buf;
+
+	ASSERT_EQ(0, dgmm_gem_create(a, SIZE, preferred, allowed, 0, x));
+	ASSERT_EQ(0, write_pattern(a, *x, SIZE, seed));
+	buf = export_fd(a, *x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, import_fd(b, buf, y));
+	ASSERT_EQ(SIZE / 4, importer_reads(b, *y, SIZE, seed));
+	return buf;
+}
+
+/* Closes what shared_bo() made: the import, the dma-buf, the BO. */
+static void unshare(int a, int b, __u32 x, __u32 y, int buf)
+{
+	dgmm_gem_close(b, y);
+	close(buf);
+	dgmm_gem_close(a, x);
+}
+
 #define DRIVER_DIR "/sys/bus/pci/drivers/dgmm"
 
 static int bind_device(const char *pci, bool bind)
@@ -286,9 +313,7 @@ TEST_F(share, second_device_reads_and_writes)
 	EXPECT_EQ(SIZE / 4, first_bad_from((__u32 *)map, (off + len) / 4, SIZE / 4, 0xa11));
 	munmap(map, SIZE);
 
-	dgmm_gem_close(self->b, y);
-	close(buf);
-	dgmm_gem_close(self->a, x);
+	unshare(self->a, self->b, x, y, buf);
 }
 
 /*
@@ -306,12 +331,7 @@ TEST_F(share, move_notify_then_remap)
 
 	if (notifies < 0 || invalidations < 0 || maps < 0)
 		SKIP(return, "no debugfs stats");
-	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
-	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xb00));
-	buf = export_fd(self->a, x);
-	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(self->b, buf, &y));
-	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xb00));
+	buf = shared_bo(_metadata, self->a, self->b, V, V | G, 0xb00, &x, &y);
 
 	/*
 	 * Without CONFIG_DMABUF_MOVE_NOTIFY (Debian's kernel) dma-buf.c pins
@@ -354,9 +374,7 @@ TEST_F(share, move_notify_then_remap)
 		}
 		EXPECT_GT(dgmm_debugfs_stat(self->b, "dmabuf_maps"), m);
 	}
-	dgmm_gem_close(self->b, y);
-	close(buf);
-	dgmm_gem_close(self->a, x);
+	unshare(self->a, self->b, x, y, buf);
 }
 
 /*
@@ -412,17 +430,10 @@ TEST_F(share, exporter_without_handle_still_notifies)
 	unsigned int n = 0;
 	int buf;
 
-	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, G, G | S, 0, &x));
-	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xc00));
-	buf = export_fd(self->a, x);
-	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(self->b, buf, &y));
-	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xc00));
+	buf = shared_bo(_metadata, self->a, self->b, G, G | S, 0xc00, &x, &y);
 	EXPECT_EQ(!move_notify_kernel(self->a), !!pin_count_of(self->a, x));
 	if (!move_notify_kernel(self->a)) {
-		dgmm_gem_close(self->b, y);
-		close(buf);
-		dgmm_gem_close(self->a, x);
+		unshare(self->a, self->b, x, y, buf);
 		SKIP(return, "importers pin here (no CONFIG_DMABUF_MOVE_NOTIFY): nothing moves");
 	}
 	close(buf);
@@ -487,9 +498,7 @@ TEST_F(share, peer_to_peer_follows_topology)
 		EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xe01));
 		EXPECT_EQ(want, domain_of(self->a, x));
 	}
-	dgmm_gem_close(self->b, y);
-	close(buf);
-	dgmm_gem_close(self->a, x);
+	unshare(self->a, self->b, x, y, buf);
 }
 
 /*
@@ -510,9 +519,7 @@ TEST_F(share, peer_writes_are_not_handed_on)
 	ASSERT_EQ(0, import_fd(self->b, buf, &y));
 	ASSERT_EQ(0, dgmm_submit_fill(self->b, y, 0, SIZE, 0x6d));
 	ASSERT_EQ(0, dgmm_gem_wait(self->b, y, -1));
-	dgmm_gem_close(self->b, y);
-	close(buf);
-	dgmm_gem_close(self->a, x);
+	unshare(self->a, self->b, x, y, buf);
 	dgmm_vram_settle(self->a);
 	for (int n = 0; n < 8; n++) {
 		long long zero = dgmm_new_bo_zero_bytes(self->a, V, SIZE);
@@ -537,12 +544,7 @@ TEST_F(share, exporter_unbound_while_shared)
 	if (geteuid())
 		SKIP(return, "needs root to unbind");
 	ASSERT_EQ(0, dgmm_pci_name(self->a, pci, sizeof(pci)));
-	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, G, V | G, 0, &x));
-	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf00));
-	buf = export_fd(self->a, x);
-	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(self->b, buf, &y));
-	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xf00));
+	buf = shared_bo(_metadata, self->a, self->b, G, V | G, 0xf00, &x, &y);
 
 	ASSERT_EQ(0, bind_device(pci, false));
 	EXPECT_EQ(-ENODEV, dgmm_submit_fill(self->b, y, 0, SIZE, 0x11));
@@ -578,12 +580,7 @@ TEST_F(share, importer_unbound_while_shared)
 	if (geteuid())
 		SKIP(return, "needs root to unbind");
 	ASSERT_EQ(0, dgmm_pci_name(self->b, pci, sizeof(pci)));
-	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
-	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf10));
-	buf = export_fd(self->a, x);
-	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(self->b, buf, &y));
-	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xf10));
+	buf = shared_bo(_metadata, self->a, self->b, V, V | G, 0xf10, &x, &y);
 
 	ASSERT_EQ(0, bind_device(pci, false));
 	EXPECT_EQ(0, pin_count_of(self->a, x));
@@ -681,16 +678,9 @@ TEST_F(share, invalidation_waits_for_running_job)
 
 	if (faults < 0 || dgmm_engine_mbps(0, &old))
 		SKIP(return, "no debugfs engine file or engine_mbps parameter");
-	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
-	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf40));
-	buf = export_fd(self->a, x);
-	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(self->b, buf, &y));
-	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xf40));
+	buf = shared_bo(_metadata, self->a, self->b, V, V | G, 0xf40, &x, &y);
 	if (!move_notify_kernel(self->a)) {
-		dgmm_gem_close(self->b, y);
-		close(buf);
-		dgmm_gem_close(self->a, x);
+		unshare(self->a, self->b, x, y, buf);
 		SKIP(return, "importers pin here (no CONFIG_DMABUF_MOVE_NOTIFY): nothing moves");
 	}
 	ASSERT_EQ(0, dgmm_gem_create(self->b, SIZE, V, V | G, 0, &z));
@@ -708,9 +698,7 @@ TEST_F(share, invalidation_waits_for_running_job)
 	EXPECT_EQ(SIZE / 4, check_pattern(map, SIZE, 0xf40));
 	munmap(map, SIZE);
 	dgmm_gem_close(self->b, z);
-	dgmm_gem_close(self->b, y);
-	close(buf);
-	dgmm_gem_close(self->a, x);
+	unshare(self->a, self->b, x, y, buf);
 }
 
 /*
@@ -730,17 +718,10 @@ TEST_F(share, foreign_fence_does_not_hold_invalidation)
 
 	if (timeline < 0)
 		SKIP(return, "no %s (CONFIG_SW_SYNC and debugfs)", SW_SYNC_PATH);
-	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
-	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf30));
-	buf = export_fd(self->a, x);
-	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(self->b, buf, &y));
-	ASSERT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xf30));
+	buf = shared_bo(_metadata, self->a, self->b, V, V | G, 0xf30, &x, &y);
 	if (!move_notify_kernel(self->a)) {
 		close(timeline);
-		dgmm_gem_close(self->b, y);
-		close(buf);
-		dgmm_gem_close(self->a, x);
+		unshare(self->a, self->b, x, y, buf);
 		SKIP(return, "importers pin here (no CONFIG_DMABUF_MOVE_NOTIFY): nothing moves");
 	}
 
@@ -776,9 +757,7 @@ TEST_F(share, foreign_fence_does_not_hold_invalidation)
 	EXPECT_EQ(keeper, waitpid(keeper, &status, 0));
 	EXPECT_EQ(0, dgmm_gem_wait(self->a, x, -1));
 	EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xf30));
-	dgmm_gem_close(self->b, y);
-	close(buf);
-	dgmm_gem_close(self->a, x);
+	unshare(self->a, self->b, x, y, buf);
 }
 
 /*
