@@ -24,5 +24,6 @@ for src in "$DGMM_ROOT"/selftests/uapi/*_test.c; do
 	build "$(basename "$src" .c)" "$src"
 done
 build dgmm-info "$DGMM_ROOT/tools/dgmm_info.c"
+build dgmm-fence-hold "$DGMM_ROOT/selftests/uapi/dgmm_fence_hold.c"
 build dgmm-bench "$DGMM_ROOT/tools/dgmm_bench.c"
 build dgmm-stress "$DGMM_ROOT/tools/dgmm_stress.c" -pthread

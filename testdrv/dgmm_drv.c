@@ -294,6 +294,7 @@ module_init(dgmm_init);
 static void __exit dgmm_exit(void)
 {
 	pci_unregister_driver(&dgmm_pci_driver);
+	dgmm_engine_wait_homes();
 	dgmm_engine_fault_injection_fini();
 }
 module_exit(dgmm_exit);

@@ -123,10 +123,107 @@ static bool inject_hang(void)
 #endif
 }
 
+/*
+ * Where fences live on after the device and the module.
+ *
+ * A job's finished fence (drm_sched's) may be held anywhere: in a sync_file
+ * a user exported from a shared BO's dma-buf, or by another driver's
+ * importer. Until it is released it names its timeline through its
+ * scheduler (sched->name), and it holds the job's hardware fence (its
+ * "parent"), whose ops are in this module. In 6.12 a sync_file asks a fence
+ * for those names even after it has signalled. So:
+ *
+ * - The scheduler and its name live in a dgmm_sched_home of their own, apart
+ *   from the device. The engine holds one reference and every hardware fence
+ *   one more, so the home outlives the device for as long as any fence that
+ *   names it is held: every finished fence holds a hardware fence, a job the
+ *   scheduler killed before it ran included (dgmm_engine_free_job() gives it
+ *   one).
+ * - A home the device left behind holds a reference on the module: rmmod
+ *   says the module is in use while such a fence is held. Unloading with a
+ *   device still bound (rmmod unbinds it) cannot be refused at that point,
+ *   so dgmm_engine_wait_homes() makes module exit wait until the last such
+ *   fence is released, and says what it waits for.
+ * - Homes and hardware fences are freed after an RCU grace period, and the
+ *   module reference is dropped last: free_module() waits for a grace
+ *   period, so no code of the module runs once it is gone.
+ */
+struct dgmm_sched_home {
+	struct drm_gpu_scheduler sched;
+	char name[16];
+	struct kref ref;
+	bool holds_module;
+	struct rcu_head rcu;
+};
+
+static atomic_t dgmm_sched_homes = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(dgmm_sched_homes_wait);
+
+static void sched_home_free_rcu(struct rcu_head *rcu)
+{
+	struct dgmm_sched_home *home = container_of(rcu, struct dgmm_sched_home, rcu);
+	bool holds_module = home->holds_module;
+
+	kfree(home);
+	if (atomic_dec_and_test(&dgmm_sched_homes))
+		wake_up_all(&dgmm_sched_homes_wait);
+	if (holds_module)
+		module_put(THIS_MODULE);	/* last: nothing of ours runs after it */
+}
+
+static void sched_home_release(struct kref *ref)
+{
+	struct dgmm_sched_home *home = container_of(ref, struct dgmm_sched_home, ref);
+
+	call_rcu(&home->rcu, sched_home_free_rcu);
+}
+
+static struct dgmm_sched_home *sched_home_alloc(const char *name)
+{
+	struct dgmm_sched_home *home = kzalloc(sizeof(*home), GFP_KERNEL);
+
+	if (!home)
+		return NULL;
+	strscpy(home->name, name, sizeof(home->name));
+	kref_init(&home->ref);
+	atomic_inc(&dgmm_sched_homes);
+	return home;
+}
+
+/* The engine lets go of its scheduler's home; fences may keep it. */
+static void sched_home_leave(struct dgmm_sched_home *home)
+{
+	/*
+	 * Fences still hold it: keep the module while they do. If the module
+	 * is already going (rmmod with the device bound), its exit waits.
+	 */
+	if (kref_read(&home->ref) > 1)
+		home->holds_module = try_module_get(THIS_MODULE);
+	kref_put(&home->ref, sched_home_release);
+}
+
+/**
+ * dgmm_engine_wait_homes - wait until no fence of an engine is held
+ *
+ * Called by module exit, after every device is gone: returns once every
+ * hardware fence and scheduler home is freed, so that no fence handed out
+ * points into the module.
+ */
+void dgmm_engine_wait_homes(void)
+{
+	while (!wait_event_timeout(dgmm_sched_homes_wait, !atomic_read(&dgmm_sched_homes),
+				   10 * HZ))
+		pr_info("dgmm: unloading waits for fences held outside the driver (%d timelines)\n",
+			atomic_read(&dgmm_sched_homes));
+	/* The last callbacks have run; this lets their tails finish too. */
+	rcu_barrier();
+}
+
 /* The fence the hardware signals when it is done with a job. */
 struct dgmm_hw_fence {
 	struct dma_fence base;
 	spinlock_t lock; /* the fence's own: it may outlive the engine */
+	struct dgmm_sched_home *home;
 };
 
 /**
@@ -191,10 +288,37 @@ static const char *dgmm_hw_timeline_name(struct dma_fence *fence)
 	return "copy-engine";
 }
 
+static void dgmm_hw_fence_free_rcu(struct rcu_head *rcu)
+{
+	struct dgmm_hw_fence *hw = container_of(rcu, struct dgmm_hw_fence, base.rcu);
+
+	kref_put(&hw->home->ref, sched_home_release);
+	kfree(hw);
+}
+
+static void dgmm_hw_fence_release(struct dma_fence *fence)
+{
+	struct dgmm_hw_fence *hw = container_of(fence, struct dgmm_hw_fence, base);
+
+	/* As dma_fence_free(): RCU readers may still look at it. */
+	call_rcu(&hw->base.rcu, dgmm_hw_fence_free_rcu);
+}
+
 static const struct dma_fence_ops dgmm_hw_fence_ops = {
 	.get_driver_name = dgmm_engine_driver_name,
 	.get_timeline_name = dgmm_hw_timeline_name,
+	.release = dgmm_hw_fence_release,
 };
+
+/* Under the engine's lock: the hardware fence of @job, holding the home. */
+static void hw_fence_init(struct dgmm_engine *e, struct dgmm_engine_job *job,
+			  u64 context, u64 seqno)
+{
+	lockdep_assert_held(&e->lock);
+	kref_get(&e->home->ref);
+	job->hw->home = e->home;
+	dma_fence_init(&job->hw->base, &dgmm_hw_fence_ops, &job->hw->lock, context, seqno);
+}
 
 /* A position in a backing store, walked segment by segment. */
 struct dgmm_mem_cursor {
@@ -623,7 +747,7 @@ static void hw_run(struct dgmm_engine *e, struct dgmm_engine_job *job)
 	/* Once its fence signals, the scheduler may free the job at any time. */
 	atomic64_inc(&e->stats.jobs);
 	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), job->start)), &e->stats.busy_ns);
-	trace_dgmm_job_done(e->sched.dev, &job->base.s_fence->finished, job->user, job->num_ops,
+	trace_dgmm_job_done(e->sched->dev, &job->base.s_fence->finished, job->user, job->num_ops,
 			    bytes, err);
 	if (err)
 		dma_fence_set_error(&job->hw->base, err);
@@ -655,11 +779,10 @@ static struct dma_fence *dgmm_engine_run_job(struct drm_sched_job *sched_job)
 	unsigned long flags;
 
 	/* Before the hardware has it: it may finish and free it at once. */
-	trace_dgmm_job_run(e->sched.dev, &job->base.s_fence->finished, job->user, job->num_ops,
+	trace_dgmm_job_run(e->sched->dev, &job->base.s_fence->finished, job->user, job->num_ops,
 			   job->bytes, 0);
 	spin_lock_irqsave(&e->lock, flags);
-	dma_fence_init(&job->hw->base, &dgmm_hw_fence_ops, &job->hw->lock, e->hw_context,
-		       ++e->hw_seqno);
+	hw_fence_init(e, job, e->hw_context, ++e->hw_seqno);
 	list_add_tail(&job->link, &e->hw_queue);
 	spin_unlock_irqrestore(&e->lock, flags);
 	queue_work(e->hw_wq, &e->hw_work);
@@ -763,11 +886,37 @@ static void job_free(struct dgmm_engine_job *job)
 		wake_up_var(&e->jobs_alive);
 }
 
+/*
+ * A job the scheduler killed before it ran (its entity went away) has a
+ * finished fence and no hardware fence. It gets one here, signalled with
+ * the job's error, as its parent: the finished fence then keeps the
+ * scheduler's home as any other does (see struct dgmm_sched_home). The
+ * scheduler is done with the job, and reads the parent only to release it
+ * and to pass a deadline on.
+ */
+static void give_killed_job_a_parent(struct dgmm_engine_job *job)
+{
+	struct dgmm_engine *e = job->engine;
+	struct drm_sched_fence *s_fence = job->base.s_fence;
+
+	spin_lock_irq(&e->lock);
+	hw_fence_init(e, job, e->killed_context, ++e->killed_seqno);
+	dma_fence_set_error(&job->hw->base, s_fence->finished.error ?: -ECANCELED);
+	dma_fence_signal(&job->hw->base);
+	spin_unlock_irq(&e->lock);
+	/* Pairs with drm_sched_fence_set_deadline_finished()'s load of it. */
+	smp_store_release(&s_fence->parent, dma_fence_get(&job->hw->base));
+}
+
 /* drm_sched_backend_ops.free_job: the job's finished fence has signalled. */
 static void dgmm_engine_free_job(struct drm_sched_job *sched_job)
 {
+	struct dgmm_engine_job *job = to_job(sched_job);
+
+	if (!job->hw->base.ops && !job->base.s_fence->parent)
+		give_killed_job_a_parent(job);
 	drm_sched_job_cleanup(sched_job);
-	job_free(to_job(sched_job));
+	job_free(job);
 }
 
 static const struct drm_sched_backend_ops dgmm_engine_sched_ops = {
@@ -841,7 +990,7 @@ static void dep_wait_timeout(struct work_struct *work)
 	struct dgmm_engine *e = w->engine;
 
 	if (dma_fence_remove_callback(w->inner, &w->cb)) {
-		dev_warn_ratelimited(e->sched.dev,
+		dev_warn_ratelimited(e->sched->dev,
 				     "dependency %s:%s did not signal in %u ms: running without it\n",
 				     w->inner->ops->get_driver_name(w->inner),
 				     w->inner->ops->get_timeline_name(w->inner),
@@ -859,7 +1008,7 @@ static bool fence_is_ours(struct dgmm_engine *e, struct dma_fence *fence)
 {
 	struct drm_sched_fence *s_fence = to_drm_sched_fence(fence);
 
-	return s_fence && s_fence->sched == &e->sched;
+	return s_fence && s_fence->sched == e->sched;
 }
 
 /*
@@ -875,11 +1024,11 @@ static bool fence_is_dgmm(struct dgmm_engine *e, struct dma_fence *fence)
 
 	if (!s_fence)
 		return false;
-	if (s_fence->sched == &e->sched)
+	if (s_fence->sched == e->sched)
 		return true;
 	rcu_read_lock();
 	list_for_each_entry_rcu(peer, &dgmm_bars, bar_link)
-		if (s_fence->sched == &peer->sched) {
+		if (s_fence->sched == peer->sched) {
 			found = true;
 			break;
 		}
@@ -1025,7 +1174,7 @@ static struct dma_fence *job_push(struct dgmm_engine_job *job, struct mutex *loc
 	drm_sched_job_arm(&job->base);
 	fence = dma_fence_get(&job->base.s_fence->finished);
 	/* Once pushed, the job may run and be freed at any time. */
-	trace_dgmm_job_queue(e->sched.dev, fence, job->user, job->num_ops, job->bytes, 0);
+	trace_dgmm_job_queue(e->sched->dev, fence, job->user, job->num_ops, job->bytes, 0);
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(lock);
 	return fence;
@@ -1244,13 +1393,12 @@ static const struct dgmm_copy_engine_funcs dgmm_engine_funcs = {
 int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 		     resource_size_t vram_start, void __iomem *vram, u64 vram_size)
 {
-	struct drm_gpu_scheduler *sched_list[] = { &engine->sched };
+	struct drm_gpu_scheduler *sched_list[1];
 	struct drm_sched_init_args args = {
 		.ops = &dgmm_engine_sched_ops,
 		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
 		.credit_limit = 64,
 		.timeout = msecs_to_jiffies(max(job_timeout_ms, 100u)),
-		.name = "dgmm-copy",
 		.dev = dev,
 	};
 	int err;
@@ -1275,6 +1423,8 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 	INIT_WORK(&engine->hw_work, dgmm_engine_hw_work);
 	engine->hw_context = dma_fence_context_alloc(1);
 	engine->hw_seqno = 0;
+	engine->killed_context = dma_fence_context_alloc(1);
+	engine->killed_seqno = 0;
 	engine->dead = false;
 	atomic_set(&engine->jobs_alive, 0);
 	atomic_set(&engine->hang_next, 0);
@@ -1301,10 +1451,18 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 	    vpn_parity((void __force *)vram))
 		dev_info(dev, "the copy engine's VRAM views share page parity\n");
 
-	engine->hw_wq = alloc_ordered_workqueue("dgmm-engine", WQ_MEM_RECLAIM);
-	if (!engine->hw_wq)
+	engine->home = sched_home_alloc("dgmm-copy");
+	if (!engine->home)
 		return -ENOMEM;
-	err = drm_sched_init(&engine->sched, &args);
+	engine->sched = &engine->home->sched;
+	sched_list[0] = engine->sched;
+	args.name = engine->home->name;
+	engine->hw_wq = alloc_ordered_workqueue("dgmm-engine", WQ_MEM_RECLAIM);
+	if (!engine->hw_wq) {
+		err = -ENOMEM;
+		goto err_home;
+	}
+	err = drm_sched_init(engine->sched, &args);
 	if (err)
 		goto err_wq;
 	err = drm_sched_entity_init(&engine->kernel_entity, DRM_SCHED_PRIORITY_KERNEL,
@@ -1320,9 +1478,11 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 	return 0;
 
 err_sched:
-	drm_sched_fini(&engine->sched);
+	drm_sched_fini(engine->sched);
 err_wq:
 	destroy_workqueue(engine->hw_wq);
+err_home:
+	sched_home_leave(engine->home);
 	return err;
 }
 
@@ -1472,7 +1632,11 @@ void dgmm_engine_fini(struct dgmm_engine *engine)
 	/* With no dependency left waiting, this does not wait long. */
 	drm_sched_entity_destroy(&engine->kernel_entity);
 	wait_var_event(&engine->jobs_alive, !atomic_read(&engine->jobs_alive));
-	drm_sched_fini(&engine->sched);
+	drm_sched_fini(engine->sched);
 	destroy_workqueue(engine->hw_wq);
 	mutex_destroy(&engine->submit_lock);
+	/* Fences handed out may still name the scheduler: they keep its home. */
+	engine->sched = NULL;
+	sched_home_leave(engine->home);
+	engine->home = NULL;
 }

@@ -42,6 +42,7 @@ struct dgmm_engine_op {
 };
 
 struct dgmm_engine_job;
+struct dgmm_sched_home;
 struct drm_gem_object;
 
 /**
@@ -58,9 +59,11 @@ struct drm_gem_object;
  * @vram_size: bytes of VRAM
  * @bar_link: entry in the list of BARs peers reach (dgmm_engine.c)
  * @bar_registered: @bar_link is on that list (under its lock)
- * @sched: the DRM GPU scheduler in front of the engine: it resolves each
- *	   job's dependencies, hands ready jobs to the hardware (run_job) and
- *	   times them out
+ * @home: where @sched lives, apart from the device: fences handed out name
+ *	  their timeline through it after the device is gone (dgmm_engine.c)
+ * @sched: the DRM GPU scheduler in front of the engine (in @home): it
+ *	   resolves each job's dependencies, hands ready jobs to the hardware
+ *	   (run_job) and times them out
  * @kernel_entity: the queue of the kernel's moves and clears, at kernel
  *		   priority; one entity, so their fences share one context and
  *		   signal in order (TTM's per-manager move fence needs that)
@@ -70,10 +73,13 @@ struct drm_gem_object;
  * @hw_work: runs the jobs of @hw_queue
  * @hw_wait: where a throttled or hung job waits for its time, a reset or
  *	     the unplug
- * @lock: protects @hw_queue, @hw_seqno, @dead and @dep_waits
+ * @lock: protects @hw_queue, @hw_seqno, @killed_seqno, @dead and @dep_waits
  * @hw_queue: jobs handed to the hardware and not started yet
  * @hw_context: fence context of the hardware fences
  * @hw_seqno: last hardware seqno handed out
+ * @killed_context: fence context of the hardware fences given to jobs the
+ *		    scheduler killed before they ran
+ * @killed_seqno: last seqno handed out on @killed_context
  * @dead: set at unplug: jobs complete with -ENODEV without touching VRAM
  * @dep_waits: foreign dependencies being waited for with a time limit
  * @jobs_alive: jobs created and not yet freed; fini waits for zero
@@ -100,7 +106,8 @@ struct dgmm_engine {
 	u64 vram_size;
 	struct list_head bar_link;
 	bool bar_registered;
-	struct drm_gpu_scheduler sched;
+	struct dgmm_sched_home *home;
+	struct drm_gpu_scheduler *sched;
 	struct drm_sched_entity kernel_entity;
 	struct mutex submit_lock; /* see kernel-doc */
 	struct workqueue_struct *hw_wq;
@@ -110,6 +117,8 @@ struct dgmm_engine {
 	struct list_head hw_queue;
 	u64 hw_context;
 	u64 hw_seqno;
+	u64 killed_context;
+	u64 killed_seqno;
 	bool dead;
 	struct list_head dep_waits;
 	atomic_t jobs_alive;
@@ -155,5 +164,6 @@ void dgmm_engine_hang_next(struct dgmm_engine *engine, unsigned int jobs);
 #endif
 void dgmm_engine_fault_injection_fini(void);
 void dgmm_engine_fini(struct dgmm_engine *engine);
+void dgmm_engine_wait_homes(void);
 
 #endif

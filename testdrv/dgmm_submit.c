@@ -62,7 +62,7 @@ MODULE_PARM_DESC(move_budget_mbps,
  */
 int dgmm_file_open(struct drm_device *drm, struct drm_file *file)
 {
-	struct drm_gpu_scheduler *sched[] = { &to_dgmm_device(drm)->engine.sched };
+	struct drm_gpu_scheduler *sched[] = { to_dgmm_device(drm)->engine.sched };
 	struct dgmm_file *dfile;
 	int err;
 

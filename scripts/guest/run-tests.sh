@@ -78,7 +78,7 @@ debugfs_checks() {
 
 lifecycle_checks() {
 	echo "TAP version 13"
-	echo "1..8"
+	echo "1..10"
 	devs=$(ls -d /sys/bus/pci/drivers/dgmm/0000:* | xargs -n1 basename)
 
 	for d in $devs; do echo "$d" >/sys/bus/pci/drivers/dgmm/unbind; done
@@ -89,7 +89,19 @@ lifecycle_checks() {
 	[ "$(dgmm_bound_count)" = "$expect" ]; tap_ok $? "rebind all devices"
 	dgmm-info >/dev/null; tap_ok $? "devices answer queries after rebind"
 
+	# Fences taken out through a dma-buf outlive the devices: rmmod waits
+	# for them, and they answer until they are let go (dgmm_fence_hold.c).
+	dgmm-fence-hold >/tmp/fence-hold.log 2>&1 &
+	hold=$!
+	for _ in $(seq 300); do
+		grep -q held /tmp/fence-hold.log && break
+		kill -0 $hold 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q held /tmp/fence-hold.log; tap_ok $? "a process holds dgmm fences"
 	rmmod dgmm; tap_ok $? "rmmod dgmm"
+	wait $hold; tap_ok $? "the held fences answered while dgmm unloaded"
+	sed 's/^/# /' /tmp/fence-hold.log
 	[ "$(dgmm_render_count)" = 0 ]; tap_ok $? "render nodes gone after rmmod"
 	# shellcheck disable=SC2086
 	modprobe dgmm $DGMM_ARGS; tap_ok $? "modprobe dgmm again"

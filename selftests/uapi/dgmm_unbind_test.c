@@ -170,6 +170,77 @@ TEST_F(unbind, copy_in_flight)
 	ASSERT_TRUE(is_bound(self->pci));
 }
 
+static int module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/dgmm/refcnt", "r");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * A fence of the device's copy engine, taken out through a BO's dma-buf as
+ * a sync_file, outlives the device: after the unbind, with every file and
+ * dma-buf closed, it still names its driver and timeline (the scheduler it
+ * names is kept for it), and the module stays in use, one reference more,
+ * until it is let go.
+ */
+TEST_F(unbind, fence_outlives_device)
+{
+	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct dma_buf_export_sync_file sync = { .flags = DMA_BUF_SYNC_READ };
+	struct sync_fence_info fence = { 0 };
+	struct sync_file_info info = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
+	unsigned int old_mbps = 0;
+	int held, released = -1;
+	__u32 handle = 0;
+
+	ASSERT_EQ(0, dgmm_gem_create(self->fd, 1 << 20, DRM_DGMM_DOMAIN_VRAM,
+				     DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT, 0, &handle));
+	ASSERT_EQ(0, dgmm_gem_wait(self->fd, handle, -1));
+	prime.handle = handle;
+	ASSERT_EQ(0, dgmm_ioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
+	/* A fill that is still running when its fence is taken out. */
+	ASSERT_EQ(0, dgmm_engine_mbps(8, &old_mbps));
+	ASSERT_EQ(0, dgmm_submit_fill(self->fd, handle, 0, 1 << 20, 0x3c));
+	ASSERT_EQ(0, ioctl(prime.fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &sync));
+	pfd.fd = sync.fd;
+	EXPECT_EQ(1, poll(&pfd, 1, 20000));
+	EXPECT_EQ(0, dgmm_engine_mbps(old_mbps, NULL));
+	close(prime.fd);
+	dgmm_gem_close(self->fd, handle);
+	close(self->fd);
+	self->fd = -1;
+
+	ASSERT_EQ(0, write_sysfs("unbind", self->pci));
+	held = module_refcnt();
+	info.num_fences = 1;
+	info.sync_fence_info = (__u64)(uintptr_t)&fence;
+	ASSERT_EQ(0, ioctl(sync.fd, SYNC_IOC_FILE_INFO, &info));
+	ASSERT_EQ(1, info.num_fences);
+	EXPECT_STREQ("drm_sched", fence.driver_name);
+	EXPECT_STREQ("dgmm-copy", fence.obj_name);
+	EXPECT_EQ(1, fence.status);
+	close(sync.fd);
+
+	/* The scheduler's home and the module reference go after a grace period. */
+	for (int i = 0; i < 50; i++) {
+		released = module_refcnt();
+		if (released < held)
+			break;
+		usleep(100 * 1000);
+	}
+	EXPECT_EQ(held - 1, released);
+	ASSERT_EQ(0, write_sysfs("bind", self->pci));
+	ASSERT_TRUE(is_bound(self->pci));
+}
+
 TEST_F(unbind, rebound_device_works)
 {
 	struct drm_dgmm_query_regions *r;
