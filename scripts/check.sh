@@ -70,6 +70,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" "iommu=$io
 	--expect kselftest:dgmm_dmabuf_test \
 	--expect kselftest:dgmm_vkms_test \
 	--expect stress:dgmm-stress \
+	--expect stress:dgmm-stress-share \
 	--expect stress:dgmm-stress-faults \
 	--expect stress:dgmm-stress-evict \
 	--expect stress:dgmm-stress-evict-budget \
@@ -110,6 +111,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" "iommu=$io
 	--expect distro/kselftest:dgmm_evict_test \
 	--expect distro/kselftest:dgmm_dmabuf_test \
 	--expect distro/stress:dgmm-stress \
+	--expect distro/stress:dgmm-stress-share \
 	--expect distro/guest:tiny-load \
 	--expect distro/kselftest:dgmm_pressure_test@tiny \
 	--expect distro/kselftest:dgmm_gem_test@tiny \

@@ -4,7 +4,7 @@
  *
  *   dgmm-stress [--seed N] [--seconds S] [--procs P] [--threads T]
  *               [--device I] [--oversubscribe X] [--fault-inject]
- *               [--evict [--budget-mbps M]]
+ *               [--evict [--budget-mbps M]] [--share]
  *
  * P worker processes, each with its own DRM file shared by T threads, each
  * thread with its own BOs and random stream (from the seed), keep a working
@@ -32,6 +32,18 @@
  * those (they must be zero), and prints the device's evictions, the way
  * back to VRAM (promotions) and the bytes moved, from its debugfs stats.
  * --budget-mbps sets dgmm's move_budget_mbps for the run (0: no budget).
+ *
+ * With --share every BO a worker creates on device I (one that may be in
+ * GTT) is exported as a dma-buf and imported into another device, the
+ * peer (device 0, or device 1 when I is 0), through the worker's second
+ * DRM file; half the device jobs on shared BOs then run on the peer,
+ * reading and writing the BO through its dma-buf mapping, while device
+ * I's CPU writes, jobs, migrations and evictions move it (each move tells
+ * the peer, which maps it again at its next job). Both devices' jobs go through the BO's one reservation, so the
+ * model still says what every byte must be. The run prints the exporter's
+ * move_notify count and the peer's invalidations and maps from their
+ * debugfs stats, and fails if nothing moved under the peer (on a kernel
+ * with move_notify: without it, the peer pins what it imports).
  *
  * The output is TAP, with the counts on comment lines; the exit status is
  * 0 only if nothing was lost and every error was one of the expected kind.
@@ -83,6 +95,7 @@ static struct shared *shared;
 /* Counters a worker hands back to the parent through a pipe when it ends. */
 struct counts {
 	__u64 ops, creates, writes, fills, copies, migrates, waits, closes;
+	__u64 shares, peer_fills, peer_copies;
 	__u64 bytes_verified, lost_bytes, spurious;
 	__u64 err_nomem, err_nospc, err_busy, err_intr, err_other;
 	int first_other_err;
@@ -93,12 +106,15 @@ struct bo {
 	__u64 size;		/* bytes */
 	__u32 domains;
 	bool hot;		/* --evict: in the hot quarter */
+	int buf;		/* --share: its dma-buf, or -1 */
+	__u32 peer;		/* --share: its handle on the peer, if @buf >= 0 */
 	__u8 *map;
 	__u8 *model;		/* one value per page */
 };
 
 struct worker {
 	int fd;
+	int peer_fd;		/* --share: the worker's file on the peer device */
 	struct bo bos[MAX_BOS];
 	int n;
 	__u64 budget, used;
@@ -107,6 +123,8 @@ struct worker {
 
 /* --evict: the eviction mode (see the top of this file). */
 static bool evict_mode;
+/* --share: BOs are shared with the next device (see the top of this file). */
+static bool share_mode;
 
 /* /proc/self/make-it-fail of a worker under fault injection, or -1. */
 static __thread int make_it_fail = -1;
@@ -149,14 +167,15 @@ static void count_err(struct counts *c, int err)
 }
 
 /*
- * A job's BOs fit in VRAM and GTT whatever else is allocated (the working
- * set is at most VRAM + GTT): without fault injection, no room means an
- * eviction that should have happened did not.
+ * --evict: a job's BOs fit in VRAM and GTT whatever else is allocated (the
+ * working set is at most VRAM + GTT): without fault injection, no room
+ * means an eviction that should have happened did not. (Elsewhere BOs
+ * that may not leave VRAM, or pins for importers, can leave no room.)
  */
 static void count_job_err(struct worker *w, int err)
 {
 	count_err(&w->c, err);
-	if ((err == -ENOMEM || err == -ENOSPC) && make_it_fail < 0) {
+	if (evict_mode && (err == -ENOMEM || err == -ENOSPC) && make_it_fail < 0) {
 		if (!w->c.spurious)
 			printf("# job failed with %s without fault injection\n", strerror(-err));
 		w->c.spurious++;
@@ -244,6 +263,7 @@ static int wait_idle(struct worker *w, struct bo *b)
  */
 static bool bo_map(struct worker *w, struct bo *b)
 {
+	b->buf = -1;
 	b->map = dgmm_gem_mmap(w->fd, b->handle, b->size);
 	b->model = calloc(b->size / PAGE, 1);
 	if (b->map != MAP_FAILED && b->model)
@@ -256,17 +276,59 @@ static bool bo_map(struct worker *w, struct bo *b)
 	return false;
 }
 
+/*
+ * --share: exports @b and imports it into the peer. A BO that cannot be
+ * shared (an error counted) stays device I's alone.
+ */
+static void bo_share(struct worker *w, struct bo *b)
+{
+	struct drm_prime_handle out = { .handle = b->handle, .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct drm_prime_handle in = { 0 };
+	bool exported;
+	int err = 0;
+
+	faults_on(true);
+	exported = !dgmm_ioctl(w->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out);
+	if (!exported)
+		err = -errno;
+	in.fd = out.fd;
+	if (exported && dgmm_ioctl(w->peer_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in))
+		err = -errno;
+	faults_on(false);
+	if (err) {
+		count_err(&w->c, err);
+		if (exported)
+			close(out.fd);
+		return;
+	}
+	b->buf = out.fd;
+	b->peer = in.handle;
+	w->c.shares++;
+}
+
+/* Lets go of @b on the peer: its handle there, then the dma-buf. */
+static void bo_unshare(struct worker *w, struct bo *b)
+{
+	if (b->buf < 0)
+		return;
+	dgmm_gem_close(w->peer_fd, b->peer);
+	close(b->buf);
+	b->buf = -1;
+}
+
 static void op_create(struct worker *w)
 {
 	static const __u32 allowed[] = {
-		DRM_DGMM_DOMAIN_VRAM, DRM_DGMM_DOMAIN_GTT,
 		DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT,
+		DRM_DGMM_DOMAIN_GTT,
 		DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT | DRM_DGMM_DOMAIN_SYSTEM,
 		DRM_DGMM_DOMAIN_GTT | DRM_DGMM_DOMAIN_SYSTEM,
+		DRM_DGMM_DOMAIN_VRAM,
 	};
 	struct bo *b = &w->bos[w->n];
 	__u32 flags = below(2) ? DRM_DGMM_GEM_CPU_ACCESS : 0;
-	__u32 domains = allowed[below(ARRAY_SIZE(allowed))];
+	/* Shared BOs may be in GTT, where a peer reaches them without P2P. */
+	__u32 domains = allowed[below(ARRAY_SIZE(allowed) - share_mode)];
 	__u32 preferred = domains & DRM_DGMM_DOMAIN_VRAM ? DRM_DGMM_DOMAIN_VRAM : domains;
 	int err;
 
@@ -284,6 +346,8 @@ static void op_create(struct worker *w)
 	}
 	if (!bo_map(w, b))
 		return;
+	if (share_mode)
+		bo_share(w, b);
 	b->domains = domains;
 	w->used += b->size;
 	w->n++;
@@ -296,6 +360,7 @@ static void op_close(struct worker *w, int i)
 
 	if (!wait_idle(w, b))
 		verify(w, b);
+	bo_unshare(w, b);
 	munmap(b->map, b->size);
 	free(b->model);
 	dgmm_gem_close(w->fd, b->handle);
@@ -326,9 +391,17 @@ static void op_write(struct worker *w, struct bo *b)
 	w->c.writes++;
 }
 
+/* --share: half the jobs on shared BOs run on the peer, through the import. */
+static bool on_peer(struct bo *a, struct bo *b)
+{
+	return share_mode && a->buf >= 0 && b->buf >= 0 && below(2);
+}
+
 static void op_fill(struct worker *w, struct bo *b)
 {
-	struct drm_dgmm_job_op op = { .op = DRM_DGMM_OP_FILL, .dst_handle = b->handle };
+	bool peer = on_peer(b, b);
+	struct drm_dgmm_job_op op = { .op = DRM_DGMM_OP_FILL,
+				      .dst_handle = peer ? b->peer : b->handle };
 	__u64 first, count;
 	__u8 v = 1 + below(255);
 	int err;
@@ -339,19 +412,22 @@ static void op_fill(struct worker *w, struct bo *b)
 	op.dst_offset = first * PAGE;
 	op.size = count * PAGE;
 	op.value = v;
-	err = submit(w->fd, &op);
+	err = submit(peer ? w->peer_fd : w->fd, &op);
 	if (err) {
 		count_job_err(w, err);
 		return;
 	}
 	memset(b->model + first, v, count);
 	w->c.fills++;
+	w->c.peer_fills += peer;
 }
 
 static void op_copy(struct worker *w, struct bo *dst, struct bo *src)
 {
-	struct drm_dgmm_job_op op = { .op = DRM_DGMM_OP_COPY, .dst_handle = dst->handle,
-				      .src_handle = src->handle };
+	bool peer = on_peer(dst, src);
+	struct drm_dgmm_job_op op = { .op = DRM_DGMM_OP_COPY,
+				      .dst_handle = peer ? dst->peer : dst->handle,
+				      .src_handle = peer ? src->peer : src->handle };
 	__u64 pages, s, d;
 	__u32 device = DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT;
 	int err;
@@ -364,13 +440,14 @@ static void op_copy(struct worker *w, struct bo *dst, struct bo *src)
 	op.src_offset = s * PAGE;
 	op.dst_offset = d * PAGE;
 	op.size = pages * PAGE;
-	err = submit(w->fd, &op);
+	err = submit(peer ? w->peer_fd : w->fd, &op);
 	if (err) {
 		count_job_err(w, err);
 		return;
 	}
 	memmove(dst->model + d, src->model + s, pages);
 	w->c.copies++;
+	w->c.peer_copies += peer;
 }
 
 static void op_migrate(struct worker *w, struct bo *b)
@@ -507,7 +584,7 @@ static void write_file(const char *path, const char *value)
 /* One thread of a worker: its own BOs, the worker's DRM file. */
 struct thread {
 	pthread_t id;
-	int fd;
+	int fd, peer_fd;
 	__u64 seed, budget;
 	time_t deadline;
 	bool faults, failed;
@@ -525,6 +602,7 @@ static void *thread_main(void *arg)
 		return NULL;
 	}
 	w->fd = t->fd;
+	w->peer_fd = t->peer_fd;
 	w->budget = t->budget;
 	rng_state = t->seed * 0x9e3779b97f4a7c15ull + 1;
 	if (t->faults) {
@@ -562,11 +640,13 @@ static void worker_main(int device, __u64 seed, __u64 budget, unsigned int threa
 	struct thread t[MAX_THREADS] = { 0 };
 	struct counts sum = { 0 };
 	int fd = open_device(device, NULL);
+	int peer_fd = share_mode ? open_device(device ? 0 : 1, NULL) : -1;
 
-	if (fd < 0)
+	if (fd < 0 || (share_mode && peer_fd < 0))
 		_exit(3);
 	for (unsigned int i = 0; i < threads; i++) {
-		t[i] = (struct thread){ .fd = fd, .seed = seed * MAX_THREADS + i,
+		t[i] = (struct thread){ .fd = fd, .peer_fd = peer_fd,
+					.seed = seed * MAX_THREADS + i,
 					.budget = budget / threads, .deadline = deadline,
 					.faults = faults };
 		if (pthread_create(&t[i].id, NULL, thread_main, &t[i]))
@@ -579,6 +659,8 @@ static void worker_main(int device, __u64 seed, __u64 budget, unsigned int threa
 		add_counts(&sum, &t[i].c);
 	}
 	close(fd);
+	if (peer_fd >= 0)
+		close(peer_fd);
 	if (write(out, &sum, sizeof(sum)) != sizeof(sum))
 		_exit(4);
 	_exit(0);
@@ -724,6 +806,7 @@ static bool stats_dir(int minor, char *path, size_t len)
 /* What the device's debugfs stats say about moves (see dgmm_debugfs.c). */
 struct dev_stats {
 	unsigned long long moved, evict_vram, evict_gtt, promoted, no_room, over_budget;
+	unsigned long long notifies, invalidations, maps, move_notify;
 };
 
 static struct dev_stats read_stats(const char *path)
@@ -746,6 +829,14 @@ static struct dev_stats read_stats(const char *path)
 			st.no_room = v;
 		else if (sscanf(line, "promotions_over_budget: %llu", &v) == 1)
 			st.over_budget = v;
+		else if (sscanf(line, "dmabuf_move_notify: %llu", &v) == 1)
+			st.move_notify = v;
+		else if (sscanf(line, "dmabuf_move_notifies: %llu", &v) == 1)
+			st.notifies = v;
+		else if (sscanf(line, "dmabuf_invalidations: %llu", &v) == 1)
+			st.invalidations = v;
+		else if (sscanf(line, "dmabuf_maps: %llu", &v) == 1)
+			st.maps = v;
 	}
 	if (f)
 		fclose(f);
@@ -784,6 +875,7 @@ int main(int argc, char **argv)
 		{ "fault-inject", no_argument, NULL, 'f' },
 		{ "evict", no_argument, NULL, 'e' },
 		{ "budget-mbps", required_argument, NULL, 'b' },
+		{ "share", no_argument, NULL, 'S' },
 		{ 0 }
 	};
 	__u64 seed = time(NULL), vram, gtt, vram0, gtt0, budget;
@@ -792,10 +884,12 @@ int main(int argc, char **argv)
 	pid_t pids[MAX_PROCS];
 	struct counts sum = { 0 };
 	struct drm_dgmm_query_regions *r;
-	bool faults = false, ok = true;
+	bool faults = false, ok = true, back;
 	const char *budget_mbps = NULL;
-	char old_budget[32] = "", stats_path[300] = "";
-	struct dev_stats before = { 0 }, after = { 0 };
+	char old_budget[32] = "", stats_path[300] = "", peer_stats_path[300] = "";
+	struct dev_stats before = { 0 }, after = { 0 }, peer_before = { 0 }, peer_after = { 0 };
+	__u64 peer_gtt0 = 0, peer_gtt = 0;
+	int peer_fd = -1;
 	int minors[DGMM_MAX_DEVICES];
 	long long injected = 0;
 	unsigned int kills = 0, restarts = 0, next = 0;
@@ -832,28 +926,42 @@ int main(int argc, char **argv)
 		case 'b':
 			budget_mbps = optarg;
 			break;
+		case 'S':
+			share_mode = true;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (procs < 1 || procs > MAX_PROCS || threads < 1 || threads > MAX_THREADS ||
-	    seconds < 1 || x < 1)
+	    seconds < 1 || x < 1 || (evict_mode && share_mode) || device < 0 ||
+	    device >= DGMM_MAX_DEVICES)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
 		return 1;
-	printf("TAP version 13\n1..%d\n", evict_mode ? 4 : 3);
+	printf("TAP version 13\n1..%d\n", evict_mode || share_mode ? 4 : 3);
 	printf("# dgmm-stress --seed %llu --seconds %d --procs %d --threads %d --device %d",
 	       (unsigned long long)seed, seconds, procs, threads, device);
-	printf(" --oversubscribe %d%s%s%s%s\n", x, faults ? " --fault-inject" : "",
+	printf(" --oversubscribe %d%s%s%s%s%s\n", x, faults ? " --fault-inject" : "",
 	       evict_mode ? " --evict" : "", budget_mbps ? " --budget-mbps " : "",
-	       budget_mbps ? budget_mbps : "");
+	       budget_mbps ? budget_mbps : "", share_mode ? " --share" : "");
 
 	fd = open_device(device, minors);
 	if (fd >= 0 && stats_dir(minors[device], stats_path, sizeof(stats_path)))
 		before = read_stats(stats_path);
+	if (share_mode) {
+		peer_fd = open_device(device ? 0 : 1, minors);
+		if (peer_fd < 0) {
+			printf("not ok 1 open device %d, the peer of --share\n", device ? 0 : 1);
+			return 1;
+		}
+		if (stats_dir(minors[device ? 0 : 1], peer_stats_path, sizeof(peer_stats_path)))
+			peer_before = read_stats(peer_stats_path);
+		peer_gtt0 = dgmm_region_used(peer_fd, DRM_DGMM_REGION_GTT);
+	}
 	if (budget_mbps && (read_line(BUDGET_PARAM, old_budget, sizeof(old_budget)) ||
 			    dgmm_write_file(BUDGET_PARAM, budget_mbps))) {
 		printf("not ok 1 set %s to %s\n", BUDGET_PARAM, budget_mbps);
@@ -931,6 +1039,8 @@ int main(int argc, char **argv)
 		dgmm_write_file(BUDGET_PARAM, old_budget);
 	if (stats_path[0])
 		after = read_stats(stats_path);
+	if (peer_stats_path[0])
+		peer_after = read_stats(peer_stats_path);
 
 	printf("# operations %llu: creates %llu, CPU writes %llu, fills %llu, copies %llu,",
 	       (unsigned long long)sum.ops, (unsigned long long)sum.creates,
@@ -952,11 +1062,21 @@ int main(int argc, char **argv)
 		printf("# faults injected (failslab, fail_page_alloc): %lld\n", injected);
 	if (evict_mode)
 		print_eviction(&sum, &before, &after, stats_path[0], run_seconds);
+	if (share_mode) {
+		printf("# shared BOs %llu; peer fills %llu, peer copies %llu\n",
+		       (unsigned long long)sum.shares, (unsigned long long)sum.peer_fills,
+		       (unsigned long long)sum.peer_copies);
+		printf("# exporter: move_notify %llu; peer: invalidations %llu, maps %llu\n",
+		       after.notifies - before.notifies,
+		       peer_after.invalidations - peer_before.invalidations,
+		       peer_after.maps - peer_before.maps);
+	}
 
 	/* What killed workers found counts too; and the run must have done its work. */
 	sum.lost_bytes = shared->lost_bytes;
 	sum.err_other = shared->err_other;
 	ok = ok && sum.bytes_verified && sum.fills && sum.copies && (evict_mode || sum.migrates);
+	ok = ok && (!share_mode || (sum.shares && sum.peer_fills && sum.peer_copies));
 	if (faults && (injected <= 0 || !marked_caches)) {
 		printf("# fault injection did not take effect\n");
 		ok = false;
@@ -970,18 +1090,42 @@ int main(int argc, char **argv)
 	for (int t = 0; t < 300; t++) {
 		vram = dgmm_region_used(fd, DRM_DGMM_REGION_VRAM);
 		gtt = dgmm_region_used(fd, DRM_DGMM_REGION_GTT);
-		if (vram <= vram0 && gtt <= gtt0)
+		if (peer_fd >= 0)
+			peer_gtt = dgmm_region_used(peer_fd, DRM_DGMM_REGION_GTT);
+		if (vram <= vram0 && gtt <= gtt0 && peer_gtt <= peer_gtt0)
 			break;
 		usleep(100000);
 	}
-	printf("%s 3 VRAM and GTT use back where they were (VRAM %llu/%llu, GTT %llu/%llu bytes)\n",
-	       vram <= vram0 && gtt <= gtt0 ? "ok" : "not ok", (unsigned long long)vram,
-	       (unsigned long long)vram0, (unsigned long long)gtt, (unsigned long long)gtt0);
+	back = vram <= vram0 && gtt <= gtt0 && peer_gtt <= peer_gtt0;
+	printf("%s 3 VRAM and GTT use back where they were (VRAM %llu/%llu, GTT %llu/%llu bytes",
+	       back ? "ok" : "not ok",
+	       (unsigned long long)vram, (unsigned long long)vram0, (unsigned long long)gtt,
+	       (unsigned long long)gtt0);
+	if (peer_fd >= 0)
+		printf("; the peer's GTT %llu/%llu", (unsigned long long)peer_gtt,
+		       (unsigned long long)peer_gtt0);
+	printf(")\n");
 	if (evict_mode) {
 		printf("%s 4 no job failed with ENOMEM or ENOSPC (%llu did)\n",
 		       sum.spurious ? "not ok" : "ok", (unsigned long long)sum.spurious);
 		ok = ok && !sum.spurious;
 	}
+	if (share_mode && !peer_stats_path[0]) {
+		printf("not ok 4 no debugfs stats: move_notify not counted\n");
+		ok = false;
+	} else if (share_mode && !after.move_notify) {
+		printf("ok 4 # SKIP importers pin on this kernel (no CONFIG_DMABUF_MOVE_NOTIFY)\n");
+	} else if (share_mode) {
+		bool moved = after.notifies > before.notifies &&
+			     peer_after.invalidations > peer_before.invalidations &&
+			     peer_after.maps > peer_before.maps;
+
+		printf("%s 4 shared BOs moved under the peer, which mapped them again\n",
+		       moved ? "ok" : "not ok");
+		ok = ok && moved;
+	}
+	if (peer_fd >= 0)
+		close(peer_fd);
 	close(fd);
-	return ok && !sum.lost_bytes && !sum.err_other && vram <= vram0 && gtt <= gtt0 ? 0 : 1;
+	return ok && !sum.lost_bytes && !sum.err_other && back ? 0 : 1;
 }

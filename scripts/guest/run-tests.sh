@@ -137,6 +137,10 @@ stress_seed=${dgmm_stress_seed:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 stress_seconds=${dgmm_stress_seconds:-20}
 [ $subset = 0 ] && section stress dgmm-stress dgmm-stress --seed "$stress_seed" --seconds "$stress_seconds" \
 	--procs 4 --threads 2 --device 1 --oversubscribe 3
+# The same with every BO shared with device 0, which runs half the jobs on
+# them through its imports while device 1 moves them.
+[ $subset = 0 ] && section stress dgmm-stress-share dgmm-stress --seed "$stress_seed" \
+	--seconds "$stress_seconds" --procs 4 --threads 2 --device 1 --oversubscribe 3 --share
 if [ $distro = 0 ] && [ $subset = 0 ]; then
 	section stress dgmm-stress-faults dgmm-stress --seed "$stress_seed" \
 		--seconds "$stress_seconds" --procs 4 --threads 2 --device 1 --oversubscribe 3 \
