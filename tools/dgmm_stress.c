@@ -39,11 +39,12 @@
  * DRM file; half the device jobs on shared BOs then run on the peer,
  * reading and writing the BO through its dma-buf mapping, while device
  * I's CPU writes, jobs, migrations and evictions move it (each move tells
- * the peer, which maps it again at its next job). Both devices' jobs go through the BO's one reservation, so the
- * model still says what every byte must be. The run prints the exporter's
- * move_notify count and the peer's invalidations and maps from their
- * debugfs stats, and fails if nothing moved under the peer (on a kernel
- * with move_notify: without it, the peer pins what it imports).
+ * the peer, which maps it again at its next job). Both devices' jobs go
+ * through the BO's one reservation, so the model still says what every
+ * byte must be. The run prints the exporter's move_notify count and the
+ * peer's invalidations and maps from their debugfs stats, and fails if
+ * nothing moved under the peer (on a kernel with move_notify: without it,
+ * the peer pins what it imports).
  *
  * The output is TAP, with the counts on comment lines; the exit status is
  * 0 only if nothing was lost and every error was one of the expected kind.
