@@ -4,7 +4,9 @@
  * victim's create, the verdict, the eviction placement, the move with its
  * fence and the copy job that fence belongs to (queued, run, done, in that
  * order); migrations, faults, device jobs, swapout and destruction each
- * show up with their reason. Runs as root on the last dgmm device.
+ * show up with their reason; a BO shared with another device and with vgem
+ * shows its attach, maps, move_notify, invalidation, pins and detach. Runs
+ * as root on the last dgmm device.
  */
 #define _GNU_SOURCE	/* memmem() */
 #include <sys/mount.h>
@@ -365,15 +367,15 @@ TEST_F(trace, eviction_is_traced)
 	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, victim));
 }
 
-/* Polls the trace for @bo's destroy event (TTM frees an idle BO at once). */
-static bool destroyed(struct __test_metadata *_metadata, struct trace_run *self,
-		      const char *id)
+/* Polls the trace, for up to 5 s, for an event @name whose fields match. */
+static bool traced(struct trace_run *self, const char *name, const char *k1, const char *v1,
+		   const char *k2, const char *v2)
 {
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < 250; i++) {
 		char *text = trace_read(self->tracefs);
 		unsigned int n;
 		struct event *ev = text ? parse(text, &n) : NULL;
-		bool found = ev && find(ev, n, "dgmm_bo_destroy", 0, "bo", id, "dev", self->dev);
+		bool found = ev && find(ev, n, name, 0, k1, v1, k2, v2);
 
 		free(ev);
 		free(text);
@@ -382,6 +384,13 @@ static bool destroyed(struct __test_metadata *_metadata, struct trace_run *self,
 		usleep(20000);
 	}
 	return false;
+}
+
+/* Polls the trace for @bo's destroy event (TTM frees an idle BO at once). */
+static bool destroyed(struct __test_metadata *_metadata, struct trace_run *self,
+		      const char *id)
+{
+	return traced(self, "dgmm_bo_destroy", "bo", id, "dev", self->dev);
 }
 
 /*
@@ -486,6 +495,180 @@ TEST_F(trace, move_reasons_are_traced)
 	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, b));
 	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, d));
 	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, s));
+}
+
+/* The first event named @name after line @after on device @dev, for BO @bo. */
+static const struct event *find_bo(const struct trace_run *t, const char *name,
+				   unsigned int after, const char *dev, const char *bo)
+{
+	return find(t->ev, t->n, name, after, "dev", dev, "bo", bo);
+}
+
+static __u32 domain_of(int fd, __u32 handle)
+{
+	struct drm_dgmm_gem_info info;
+
+	return dgmm_gem_info(fd, handle, &info) ? 0 : info.domain;
+}
+
+/*
+ * Sharing, event by event. Device 0 exports a BO in VRAM and the last
+ * device imports it: the exporter's attach names the importer and whether
+ * it reaches VRAM peer-to-peer (behind the switch of DGMM_PLATFORM=
+ * iommu-switch, not on the root bus); the importer's first job maps it
+ * (the exporter's map, where the importer reaches it, then the importer's
+ * import_map); a move on the exporter is announced (move_notify, to all),
+ * the importer's invalidate drops its mapping (the exporter's unmap, then
+ * import_unmap), and its next job maps it again. vgem, a static importer,
+ * pins it in GTT and unpins it. Closing ends with the exporter's detach.
+ * On a kernel without move_notify the importer pins it instead, and it
+ * does not move again.
+ */
+TEST_F(trace, sharing_is_traced)
+{
+	const char *platform = getenv("DGMM_PLATFORM");
+	struct drm_prime_handle out = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct drm_prime_handle in = { 0 };
+	const struct event *at, *m, *im, *mn, *inv, *um, *ium, *pin, *e;
+	int fds[DGMM_MAX_DEVICES], n, a, vgem;
+	char adev[64], xid[32], yid[32], p2p[4], there[8];
+	const __u64 size = 2 * MiB;
+	bool dynamic;
+	__u32 x = 0;
+
+	n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
+	for (int i = 1; i < n; i++)
+		close(fds[i]);
+	if (n < 2) {
+		if (n == 1)
+			close(fds[0]);
+		SKIP(return, "sharing needs two dgmm devices");
+	}
+	a = fds[0];
+	ASSERT_EQ(0, dgmm_pci_name(a, adev, sizeof(adev)));
+	dynamic = dgmm_debugfs_stat(a, "dmabuf_move_notify") == 1;
+
+	/* CPU-visible VRAM: a peer reaches only what the BAR shows. */
+	ASSERT_EQ(0, dgmm_gem_create(a, size, V, V | G, DRM_DGMM_GEM_CPU_ACCESS, &x));
+	ASSERT_EQ(0, dgmm_submit_fill(a, x, 0, size, 0x21));
+	ASSERT_EQ(0, dgmm_gem_wait(a, x, -1));
+	ASSERT_EQ(V, domain_of(a, x));
+	out.handle = x;
+	ASSERT_EQ(0, dgmm_ioctl(a, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out));
+	in.fd = out.fd;
+	ASSERT_EQ(0, dgmm_ioctl(self->run.fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in));
+	ASSERT_EQ(0, dgmm_submit_fill(self->run.fd, in.handle, 0, size, 0x22));
+	ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, in.handle, -1));
+	snprintf(there, sizeof(there), "%s", domain_of(a, x) == V ? "vram" : "gtt");
+	if (dynamic) {
+		ASSERT_EQ(0, dgmm_gem_migrate(a, x, domain_of(a, x) == V ? G : V));
+		ASSERT_EQ(0, dgmm_submit_fill(self->run.fd, in.handle, 0, size, 0x23));
+		ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, in.handle, -1));
+	}
+	vgem = dgmm_open_card("vgem");
+	if (vgem >= 0) {
+		struct drm_prime_handle vin = { .fd = out.fd };
+		struct drm_gem_close cl = { 0 };
+
+		ASSERT_EQ(0, dgmm_ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &vin));
+		cl.handle = vin.handle;
+		EXPECT_EQ(0, dgmm_ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &cl));
+		close(vgem);
+	}
+	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, in.handle));
+	close(out.fd);
+	EXPECT_EQ(0, dgmm_gem_close(a, x));
+	close(a);
+	/* The import goes once its last job is freed, and TTM lets it go. */
+	EXPECT_TRUE(traced(&self->run, "dgmm_dmabuf_detach", "dev", adev, "importer",
+			   self->run.dev));
+	collect(_metadata, &self->run);
+
+	/* Attach: the importer, and peer-to-peer as the topology allows. */
+	at = find(self->run.ev, self->run.n, "dgmm_dmabuf_attach", 0, "dev", adev,
+		  "importer", self->run.dev);
+	ASSERT_NE(NULL, at);
+	TH_LOG("attach: %s", at->fields);
+	field(at, "bo", xid, sizeof(xid));
+	field(at, "p2p", p2p, sizeof(p2p));
+	if (platform)
+		EXPECT_STREQ(strcmp(platform, "iommu-switch") ? "0" : "1", p2p);
+	EXPECT_TRUE(field_is(at, "in", "vram"));
+	EXPECT_TRUE(field_is(at, "pin_count", "0"));
+
+	/* The first job: the exporter maps it where the importer reaches it. */
+	m = find_bo(&self->run, "dgmm_dmabuf_map", at->line, adev, xid);
+	ASSERT_NE(NULL, m);
+	EXPECT_TRUE(field_is(m, "importer", self->run.dev));
+	EXPECT_TRUE(field_is(m, "p2p", p2p));
+	EXPECT_TRUE(field_is(m, "in", there));
+	EXPECT_STREQ(!strcmp(p2p, "1") ? "vram" : "gtt", there);
+	im = find_in(&self->run, "dgmm_dmabuf_import_map", m->line, "exporter", "dgmm",
+		     NULL, NULL);
+	ASSERT_NE(NULL, im);
+	field(im, "bo", yid, sizeof(yid));
+	EXPECT_TRUE(field_is(im, "in", "gtt"));
+
+	if (!dynamic) {
+		/* The importer pins (in GTT, out of P2P's reach): nothing moves after. */
+		pin = find(self->run.ev, self->run.n, "dgmm_dmabuf_pin", at->line, "dev", adev,
+			   "importer", self->run.dev);
+		ASSERT_NE(NULL, pin);
+		EXPECT_TRUE(field_is(pin, "pin_count", "1"));
+		EXPECT_TRUE(field_is(pin, "in", "gtt"));
+		EXPECT_EQ(NULL, find_bo(&self->run, "dgmm_dmabuf_move_notify", pin->line, adev,
+					xid));
+	} else {
+		mn = find_bo(&self->run, "dgmm_dmabuf_move_notify", im->line, adev, xid);
+		ASSERT_NE(NULL, mn);
+		EXPECT_TRUE(field_is(mn, "importer", "all"));
+		inv = find_in(&self->run, "dgmm_dmabuf_invalidate", mn->line, "bo", yid,
+			      NULL, NULL);
+		ASSERT_NE(NULL, inv);
+		EXPECT_TRUE(field_is(inv, "exporter", "dgmm"));
+		um = find_bo(&self->run, "dgmm_dmabuf_unmap", inv->line, adev, xid);
+		ASSERT_NE(NULL, um);
+		EXPECT_TRUE(field_is(um, "importer", self->run.dev));
+		ium = find_in(&self->run, "dgmm_dmabuf_import_unmap", um->line, "bo", yid,
+			      NULL, NULL);
+		ASSERT_NE(NULL, ium);
+		/* The next job maps it again. */
+		m = find_bo(&self->run, "dgmm_dmabuf_map", ium->line, adev, xid);
+		ASSERT_NE(NULL, m);
+		EXPECT_TRUE(field_is(m, "importer", self->run.dev));
+		im = find_in(&self->run, "dgmm_dmabuf_import_map", m->line, "bo", yid,
+			     NULL, NULL);
+		ASSERT_NE(NULL, im);
+		/* A dynamic importer never pins. */
+		EXPECT_EQ(NULL, find(self->run.ev, self->run.n, "dgmm_dmabuf_pin", 0, "dev",
+				     adev, "importer", self->run.dev));
+	}
+
+	if (vgem >= 0) {
+		/* A static importer: pinned in GTT while it holds the BO. */
+		pin = find(self->run.ev, self->run.n, "dgmm_dmabuf_pin", im->line, "dev", adev,
+			   "importer", "vgem");
+		ASSERT_NE(NULL, pin);
+		EXPECT_TRUE(field_is(pin, "bo", xid));
+		EXPECT_TRUE(field_is(pin, "p2p", "0"));
+		EXPECT_TRUE(field_is(pin, "in", "gtt"));
+		e = find(self->run.ev, self->run.n, "dgmm_dmabuf_map", pin->line, "dev", adev,
+			 "importer", "vgem");
+		ASSERT_NE(NULL, e);
+		e = find(self->run.ev, self->run.n, "dgmm_dmabuf_unpin", e->line, "dev", adev,
+			 "importer", "vgem");
+		ASSERT_NE(NULL, e);
+		EXPECT_TRUE(field_is(e, "pin_count", dynamic ? "0" : "1"));
+		e = find(self->run.ev, self->run.n, "dgmm_dmabuf_detach", e->line, "dev", adev,
+			 "importer", "vgem");
+		ASSERT_NE(NULL, e);
+	}
+
+	/* The importer's BO goes: the exporter's detach. */
+	e = find(self->run.ev, self->run.n, "dgmm_dmabuf_detach", im->line, "dev", adev,
+		 "importer", self->run.dev);
+	ASSERT_NE(NULL, e);
+	EXPECT_TRUE(field_is(e, "bo", xid));
 }
 
 TEST_HARNESS_MAIN
