@@ -144,9 +144,10 @@ static bool inject_hang(void)
  *   device still bound (rmmod unbinds it) cannot be refused at that point,
  *   so dgmm_engine_wait_homes() makes module exit wait until the last such
  *   fence is released, and says what it waits for.
- * - Homes and hardware fences are freed after an RCU grace period, and the
- *   module reference is dropped last: free_module() waits for a grace
- *   period, so no code of the module runs once it is gone.
+ * - Homes and hardware fences are freed after an RCU grace period, a home
+ *   by a callback of the module that drops its module reference last; the
+ *   rcu_barrier() at the end of dgmm_engine_wait_homes() lets callbacks in
+ *   flight finish before the module goes.
  */
 struct dgmm_sched_home {
 	struct drm_gpu_scheduler sched;
@@ -288,20 +289,19 @@ static const char *dgmm_hw_timeline_name(struct dma_fence *fence)
 	return "copy-engine";
 }
 
-static void dgmm_hw_fence_free_rcu(struct rcu_head *rcu)
-{
-	struct dgmm_hw_fence *hw = container_of(rcu, struct dgmm_hw_fence, base.rcu);
-
-	kref_put(&hw->home->ref, sched_home_release);
-	kfree(hw);
-}
-
 static void dgmm_hw_fence_release(struct dma_fence *fence)
 {
 	struct dgmm_hw_fence *hw = container_of(fence, struct dgmm_hw_fence, base);
 
-	/* As dma_fence_free(): RCU readers may still look at it. */
-	call_rcu(&hw->base.rcu, dgmm_hw_fence_free_rcu);
+	/*
+	 * The home goes after a grace period of its own, so RCU readers of
+	 * this fence still find its name. Dropped now, not with the fence's
+	 * memory: a device torn down right after its last fence went must
+	 * not find its home still held.
+	 */
+	kref_put(&hw->home->ref, sched_home_release);
+	/* As dma_fence_free(), and no code of ours runs after it. */
+	kfree_rcu(hw, base.rcu);
 }
 
 static const struct dma_fence_ops dgmm_hw_fence_ops = {
@@ -310,11 +310,10 @@ static const struct dma_fence_ops dgmm_hw_fence_ops = {
 	.release = dgmm_hw_fence_release,
 };
 
-/* Under the engine's lock: the hardware fence of @job, holding the home. */
+/* The hardware fence of @job, holding the home. */
 static void hw_fence_init(struct dgmm_engine *e, struct dgmm_engine_job *job,
 			  u64 context, u64 seqno)
 {
-	lockdep_assert_held(&e->lock);
 	kref_get(&e->home->ref);
 	job->hw->home = e->home;
 	dma_fence_init(&job->hw->base, &dgmm_hw_fence_ops, &job->hw->lock, context, seqno);
@@ -896,14 +895,13 @@ static void job_free(struct dgmm_engine_job *job)
  */
 static void give_killed_job_a_parent(struct dgmm_engine_job *job)
 {
-	struct dgmm_engine *e = job->engine;
 	struct drm_sched_fence *s_fence = job->base.s_fence;
 
-	spin_lock_irq(&e->lock);
-	hw_fence_init(e, job, e->killed_context, ++e->killed_seqno);
-	dma_fence_set_error(&job->hw->base, s_fence->finished.error ?: -ECANCELED);
+	/* A context of its own: it signals out of the hardware's order. */
+	hw_fence_init(job->engine, job, dma_fence_context_alloc(1), 1);
+	if (s_fence->finished.error)
+		dma_fence_set_error(&job->hw->base, s_fence->finished.error);
 	dma_fence_signal(&job->hw->base);
-	spin_unlock_irq(&e->lock);
 	/* Pairs with drm_sched_fence_set_deadline_finished()'s load of it. */
 	smp_store_release(&s_fence->parent, dma_fence_get(&job->hw->base));
 }
@@ -1423,8 +1421,6 @@ int dgmm_engine_init(struct dgmm_engine *engine, struct device *dev,
 	INIT_WORK(&engine->hw_work, dgmm_engine_hw_work);
 	engine->hw_context = dma_fence_context_alloc(1);
 	engine->hw_seqno = 0;
-	engine->killed_context = dma_fence_context_alloc(1);
-	engine->killed_seqno = 0;
 	engine->dead = false;
 	atomic_set(&engine->jobs_alive, 0);
 	atomic_set(&engine->hang_next, 0);

@@ -73,13 +73,10 @@ struct drm_gem_object;
  * @hw_work: runs the jobs of @hw_queue
  * @hw_wait: where a throttled or hung job waits for its time, a reset or
  *	     the unplug
- * @lock: protects @hw_queue, @hw_seqno, @killed_seqno, @dead and @dep_waits
+ * @lock: protects @hw_queue, @hw_seqno, @dead and @dep_waits
  * @hw_queue: jobs handed to the hardware and not started yet
  * @hw_context: fence context of the hardware fences
  * @hw_seqno: last hardware seqno handed out
- * @killed_context: fence context of the hardware fences given to jobs the
- *		    scheduler killed before they ran
- * @killed_seqno: last seqno handed out on @killed_context
  * @dead: set at unplug: jobs complete with -ENODEV without touching VRAM
  * @dep_waits: foreign dependencies being waited for with a time limit
  * @jobs_alive: jobs created and not yet freed; fini waits for zero
@@ -117,8 +114,6 @@ struct dgmm_engine {
 	struct list_head hw_queue;
 	u64 hw_context;
 	u64 hw_seqno;
-	u64 killed_context;
-	u64 killed_seqno;
 	bool dead;
 	struct list_head dep_waits;
 	atomic_t jobs_alive;
