@@ -573,6 +573,67 @@ int dgmm_dmabuf_import_unmap(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx)
 	return 0;
 }
 
+/*
+ * The import goes: this device's fences in the exporter's reservation that
+ * signalled without error give way to the (signalled) stub fence. A
+ * reservation keeps a fence until a later one of its context replaces it,
+ * and each of dgmm's keeps the module (struct dgmm_sched_home in
+ * testdrv/dgmm_engine.c): an idle buffer that dgmm once wrote would keep
+ * rmmod waiting for as long as its exporter keeps it. A context with a
+ * fence still running (another file's import) or failed stays as it is.
+ */
+static void drop_own_fences(struct dgmm_bo *bo)
+{
+	struct dgmm_copy_engine *engine = bo->mm->engine;
+	struct dma_resv *resv = bo->tbo.base.resv;
+	struct dma_fence *fence, *stub;
+	struct dma_resv_iter cursor;
+	struct {
+		u64 context;
+		bool keep;
+	} ctx[8];
+	unsigned int n = 0, i;
+
+	dma_resv_assert_held(resv);
+	dma_resv_for_each_fence(&cursor, resv, DMA_RESV_USAGE_BOOKKEEP, fence) {
+		bool done = dma_fence_is_signaled(fence) && !fence->error;
+
+		if (!engine->funcs->owns_fence(engine, fence))
+			continue;
+		for (i = 0; i < n && ctx[i].context != fence->context; i++)
+			;
+		if (i == n) {
+			if (n == ARRAY_SIZE(ctx))
+				continue;	/* the rest stay: only a reference kept */
+			ctx[n].context = fence->context;
+			ctx[n++].keep = false;
+		}
+		ctx[i].keep |= !done;
+	}
+	stub = dma_fence_get_stub();
+	for (i = 0; i < n; i++)
+		if (!ctx[i].keep)
+			dma_resv_replace_fences(resv, ctx[i].context, stub,
+						DMA_RESV_USAGE_BOOKKEEP);
+	dma_fence_put(stub);
+}
+
+/**
+ * dgmm_dmabuf_import_release - an imported BO is destroyed
+ * @bo: the imported BO, reserved (its reservation is the exporter's)
+ *
+ * Drops its mapping (waiting for this device's jobs), then this device's
+ * idle fences in the exporter's reservation.
+ */
+void dgmm_dmabuf_import_release(struct dgmm_bo *bo)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = false };
+
+	/* Cannot fail: the wait is not interruptible. */
+	dgmm_dmabuf_import_unmap(bo, &ctx);
+	drop_own_fences(bo);
+}
+
 /* Does the exporter's table cover exactly @pages whole pages? */
 static bool sgt_covers(struct sg_table *sgt, unsigned long pages)
 {

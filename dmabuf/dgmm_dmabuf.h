@@ -22,5 +22,6 @@ unsigned int dgmm_dmabuf_swap_pin_percent(unsigned int percent);
 struct drm_gem_object *dgmm_dmabuf_import(struct dgmm_mm *mm, struct dma_buf *dmabuf);
 int dgmm_dmabuf_import_map(struct dgmm_bo *bo);
 int dgmm_dmabuf_import_unmap(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx);
+void dgmm_dmabuf_import_release(struct dgmm_bo *bo);
 
 #endif

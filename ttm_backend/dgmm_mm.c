@@ -79,10 +79,8 @@ static void dgmm_ttm_tt_unpopulate(struct ttm_device *bdev, struct ttm_tt *tt)
  */
 static void dgmm_ttm_delete_mem_notify(struct ttm_buffer_object *tbo)
 {
-	struct ttm_operation_ctx ctx = { .interruptible = false };
-
 	if (dgmm_bo_is_dgmm_bo(tbo) && dgmm_bo_is_imported(to_dgmm_bo(tbo)))
-		dgmm_dmabuf_import_unmap(to_dgmm_bo(tbo), &ctx);
+		dgmm_dmabuf_import_release(to_dgmm_bo(tbo));
 }
 
 static void dgmm_ttm_tt_destroy(struct ttm_device *bdev, struct ttm_tt *tt)

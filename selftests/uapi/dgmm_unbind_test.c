@@ -9,7 +9,9 @@
 #include <limits.h>
 #include <libgen.h>
 #include <poll.h>
+#include <fcntl.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
 #include <linux/sync_file.h>
 
 #include "kselftest_harness.h"
@@ -185,10 +187,10 @@ static int module_refcnt(void)
 
 /*
  * A fence of the device's copy engine, taken out through a BO's dma-buf as
- * a sync_file, outlives the device: after the unbind, with every file and
- * dma-buf closed, it still names its driver and timeline (the scheduler it
- * names is kept for it), and the module stays in use, one reference more,
- * until it is let go.
+ * a sync_file while its job runs, outlives the device: after the unbind,
+ * with every file and dma-buf closed, it still names its driver and
+ * timeline (the scheduler it names is kept for it), and the module stays in
+ * use, one reference more than before the unbind, until it is let go.
  */
 TEST_F(unbind, fence_outlives_device)
 {
@@ -198,19 +200,20 @@ TEST_F(unbind, fence_outlives_device)
 	struct sync_file_info info = { 0 };
 	struct pollfd pfd = { .events = POLLIN };
 	unsigned int old_mbps = 0;
-	int held, released = -1;
+	int before, held, released = -1;
 	__u32 handle = 0;
 
-	ASSERT_EQ(0, dgmm_gem_create(self->fd, 1 << 20, DRM_DGMM_DOMAIN_VRAM,
+	ASSERT_EQ(0, dgmm_gem_create(self->fd, 2 << 20, DRM_DGMM_DOMAIN_VRAM,
 				     DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT, 0, &handle));
 	ASSERT_EQ(0, dgmm_gem_wait(self->fd, handle, -1));
 	prime.handle = handle;
 	ASSERT_EQ(0, dgmm_ioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
-	/* A fill that is still running when its fence is taken out. */
-	ASSERT_EQ(0, dgmm_engine_mbps(8, &old_mbps));
-	ASSERT_EQ(0, dgmm_submit_fill(self->fd, handle, 0, 1 << 20, 0x3c));
+	/* A fill that is still running (0.5 s) when its fence is taken out. */
+	ASSERT_EQ(0, dgmm_engine_mbps(4, &old_mbps));
+	ASSERT_EQ(0, dgmm_submit_fill(self->fd, handle, 0, 2 << 20, 0x3c));
 	ASSERT_EQ(0, ioctl(prime.fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &sync));
 	pfd.fd = sync.fd;
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
 	EXPECT_EQ(1, poll(&pfd, 1, 20000));
 	EXPECT_EQ(0, dgmm_engine_mbps(old_mbps, NULL));
 	close(prime.fd);
@@ -218,8 +221,10 @@ TEST_F(unbind, fence_outlives_device)
 	close(self->fd);
 	self->fd = -1;
 
+	before = module_refcnt();
 	ASSERT_EQ(0, write_sysfs("unbind", self->pci));
 	held = module_refcnt();
+	EXPECT_EQ(before + 1, held);
 	info.num_fences = 1;
 	info.sync_fence_info = (__u64)(uintptr_t)&fence;
 	ASSERT_EQ(0, ioctl(sync.fd, SYNC_IOC_FILE_INFO, &info));
@@ -236,7 +241,40 @@ TEST_F(unbind, fence_outlives_device)
 			break;
 		usleep(100 * 1000);
 	}
-	EXPECT_EQ(held - 1, released);
+	EXPECT_EQ(before, released);
+	ASSERT_EQ(0, write_sysfs("bind", self->pci));
+	ASSERT_TRUE(is_bound(self->pci));
+}
+
+/*
+ * A foreign buffer (a system dma-heap buffer) the device wrote keeps the
+ * device's fences in its reservation for as long as it lives; once the
+ * device's import of it is gone, they must not keep the module: after the
+ * unbind the module has no more references than before it.
+ */
+TEST_F(unbind, idle_foreign_buffer_does_not_hold_module)
+{
+	struct dma_heap_allocation_data alloc = { .len = 1 << 20, .fd_flags = O_RDWR | O_CLOEXEC };
+	struct drm_prime_handle prime = { 0 };
+	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC), before, after;
+
+	if (heap < 0)
+		SKIP(return, "no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
+	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
+	close(heap);
+	prime.fd = alloc.fd;
+	ASSERT_EQ(0, dgmm_ioctl(self->fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime));
+	ASSERT_EQ(0, dgmm_submit_fill(self->fd, prime.handle, 0, 1 << 20, 0x6d));
+	ASSERT_EQ(0, dgmm_gem_wait(self->fd, prime.handle, -1));
+	dgmm_gem_close(self->fd, prime.handle);
+	close(self->fd);
+	self->fd = -1;
+
+	before = module_refcnt();
+	ASSERT_EQ(0, write_sysfs("unbind", self->pci));
+	after = module_refcnt();
+	EXPECT_EQ(before, after);
+	close(alloc.fd);
 	ASSERT_EQ(0, write_sysfs("bind", self->pci));
 	ASSERT_TRUE(is_bound(self->pci));
 }
