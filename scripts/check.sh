@@ -99,6 +99,7 @@ python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" "iommu=$io
 	--expect iommu/kselftest:dgmm_evict_test \
 	--expect iommu/kselftest:dgmm_dmabuf_test \
 	--expect iommu/kselftest:dgmm_vkms_test \
+	--expect iommu/stress:dgmm-stress-share \
 	--expect iommu/guest:lifecycle \
 	--expect distro/guest:load \
 	--expect distro/kselftest:dgmm_query_test \

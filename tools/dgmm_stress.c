@@ -96,7 +96,8 @@ static struct shared *shared;
 /* Counters a worker hands back to the parent through a pipe when it ends. */
 struct counts {
 	__u64 ops, creates, writes, fills, copies, migrates, waits, closes;
-	__u64 shares, peer_fills, peer_copies;
+	__u64 shares, peer_fills, peer_copies, peer_tries, peer_failed, peer_busy;
+	__u64 peer_bytes_verified;
 	__u64 bytes_verified, lost_bytes, spurious;
 	__u64 err_nomem, err_nospc, err_busy, err_intr, err_other;
 	int first_other_err;
@@ -111,6 +112,7 @@ struct bo {
 	__u32 peer;		/* --share: its handle on the peer, if @buf >= 0 */
 	__u8 *map;
 	__u8 *model;		/* one value per page */
+	__u8 *by_peer;		/* --share: per page, whether the peer wrote it last */
 };
 
 struct worker {
@@ -230,6 +232,8 @@ static void verify(struct worker *w, struct bo *b)
 		if (!page)
 			return;
 
+		if (b->by_peer[p])
+			w->c.peer_bytes_verified += PAGE;
 		for (__u64 i = 0; i < PAGE; i++) {
 			if (page[i] != b->model[p]) {
 				if (!w->c.lost_bytes)
@@ -267,12 +271,14 @@ static bool bo_map(struct worker *w, struct bo *b)
 	b->buf = -1;
 	b->map = dgmm_gem_mmap(w->fd, b->handle, b->size);
 	b->model = calloc(b->size / PAGE, 1);
-	if (b->map != MAP_FAILED && b->model)
+	b->by_peer = calloc(b->size / PAGE, 1);
+	if (b->map != MAP_FAILED && b->model && b->by_peer)
 		return true;
 	count_err(&w->c, b->map == MAP_FAILED ? -errno : -ENOMEM);
 	if (b->map != MAP_FAILED)
 		munmap(b->map, b->size);
 	free(b->model);
+	free(b->by_peer);
 	dgmm_gem_close(w->fd, b->handle);
 	return false;
 }
@@ -320,19 +326,20 @@ static void bo_unshare(struct worker *w, struct bo *b)
 static void op_create(struct worker *w)
 {
 	static const __u32 allowed[] = {
+		DRM_DGMM_DOMAIN_VRAM, DRM_DGMM_DOMAIN_GTT,
 		DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT,
-		DRM_DGMM_DOMAIN_GTT,
 		DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT | DRM_DGMM_DOMAIN_SYSTEM,
 		DRM_DGMM_DOMAIN_GTT | DRM_DGMM_DOMAIN_SYSTEM,
-		DRM_DGMM_DOMAIN_VRAM,
 	};
 	struct bo *b = &w->bos[w->n];
 	__u32 flags = below(2) ? DRM_DGMM_GEM_CPU_ACCESS : 0;
-	/* Shared BOs may be in GTT, where a peer reaches them without P2P. */
-	__u32 domains = allowed[below(ARRAY_SIZE(allowed) - share_mode)];
+	__u32 domains = allowed[below(ARRAY_SIZE(allowed))];
 	__u32 preferred = domains & DRM_DGMM_DOMAIN_VRAM ? DRM_DGMM_DOMAIN_VRAM : domains;
 	int err;
 
+	/* Shared BOs may be in GTT, where a peer reaches them without P2P. */
+	if (share_mode)
+		domains |= DRM_DGMM_DOMAIN_GTT;
 	if (w->n == MAX_BOS)
 		return;
 	b->size = (1 + below(below(2) ? 1024 : 32)) * PAGE;
@@ -364,6 +371,7 @@ static void op_close(struct worker *w, int i)
 	bo_unshare(w, b);
 	munmap(b->map, b->size);
 	free(b->model);
+	free(b->by_peer);
 	dgmm_gem_close(w->fd, b->handle);
 	w->used -= b->size;
 	w->bos[i] = w->bos[--w->n];
@@ -389,6 +397,7 @@ static void op_write(struct worker *w, struct bo *b)
 	range(b, &first, &count);
 	memset(b->map + first * PAGE, v, count * PAGE);
 	memset(b->model + first, v, count);
+	memset(b->by_peer + first, 0, count);
 	w->c.writes++;
 }
 
@@ -396,6 +405,14 @@ static void op_write(struct worker *w, struct bo *b)
 static bool on_peer(struct bo *a, struct bo *b)
 {
 	return share_mode && a->buf >= 0 && b->buf >= 0 && below(2);
+}
+
+/* A job the peer could not run: counted apart, and as any job's error. */
+static void count_peer_err(struct worker *w, int err)
+{
+	w->c.peer_failed++;
+	w->c.peer_busy += err == -EBUSY;
+	count_job_err(w, err);
 }
 
 static void op_fill(struct worker *w, struct bo *b)
@@ -413,12 +430,14 @@ static void op_fill(struct worker *w, struct bo *b)
 	op.dst_offset = first * PAGE;
 	op.size = count * PAGE;
 	op.value = v;
+	w->c.peer_tries += peer;
 	err = submit(peer ? w->peer_fd : w->fd, &op);
 	if (err) {
-		count_job_err(w, err);
+		peer ? count_peer_err(w, err) : count_job_err(w, err);
 		return;
 	}
 	memset(b->model + first, v, count);
+	memset(b->by_peer + first, peer, count);
 	w->c.fills++;
 	w->c.peer_fills += peer;
 }
@@ -441,12 +460,14 @@ static void op_copy(struct worker *w, struct bo *dst, struct bo *src)
 	op.src_offset = s * PAGE;
 	op.dst_offset = d * PAGE;
 	op.size = pages * PAGE;
+	w->c.peer_tries += peer;
 	err = submit(peer ? w->peer_fd : w->fd, &op);
 	if (err) {
-		count_job_err(w, err);
+		peer ? count_peer_err(w, err) : count_job_err(w, err);
 		return;
 	}
 	memmove(dst->model + d, src->model + s, pages);
+	memset(dst->by_peer + d, peer, pages);
 	w->c.copies++;
 	w->c.peer_copies += peer;
 }
@@ -807,13 +828,14 @@ static bool stats_dir(int minor, char *path, size_t len)
 /* What the device's debugfs stats say about moves (see dgmm_debugfs.c). */
 struct dev_stats {
 	unsigned long long moved, evict_vram, evict_gtt, promoted, no_room, over_budget;
-	unsigned long long notifies, invalidations, maps, move_notify;
+	unsigned long long notifies, invalidations, maps, move_notify, pinned;
+	unsigned long long dma_faults;	/* from the engine's file beside it */
 };
 
 static struct dev_stats read_stats(const char *path)
 {
 	struct dev_stats st = { 0 };
-	char line[128], from[16], to[16];
+	char line[128], from[16], to[16], engine[320];
 	unsigned long long v;
 	FILE *f = fopen(path, "r");
 
@@ -838,7 +860,18 @@ static struct dev_stats read_stats(const char *path)
 			st.invalidations = v;
 		else if (sscanf(line, "dmabuf_maps: %llu", &v) == 1)
 			st.maps = v;
+		else if (sscanf(line, "dmabuf_pinned %15[a-z]: %llu", from, &v) == 2)
+			st.pinned += v;
 	}
+	if (f)
+		fclose(f);
+	/* The engine's counters are in "engine", beside "stats". */
+	snprintf(engine, sizeof(engine), "%.*sengine", (int)(strlen(path) - strlen("stats")),
+		 path);
+	f = fopen(engine, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "dma_faults: %llu", &v) == 1)
+			st.dma_faults = v;
 	if (f)
 		fclose(f);
 	return st;
@@ -885,11 +918,11 @@ int main(int argc, char **argv)
 	pid_t pids[MAX_PROCS];
 	struct counts sum = { 0 };
 	struct drm_dgmm_query_regions *r;
-	bool faults = false, ok = true, back;
+	bool faults = false, ok = true, back = false;
 	const char *budget_mbps = NULL;
 	char old_budget[32] = "", stats_path[300] = "", peer_stats_path[300] = "";
 	struct dev_stats before = { 0 }, after = { 0 }, peer_before = { 0 }, peer_after = { 0 };
-	__u64 peer_gtt0 = 0, peer_gtt = 0;
+	__u64 peer_gtt0 = 0, peer_gtt = 0, peer_vram0 = 0, peer_vram = 0;
 	int peer_fd = -1;
 	int minors[DGMM_MAX_DEVICES];
 	long long injected = 0;
@@ -962,6 +995,7 @@ int main(int argc, char **argv)
 		if (stats_dir(minors[device ? 0 : 1], peer_stats_path, sizeof(peer_stats_path)))
 			peer_before = read_stats(peer_stats_path);
 		peer_gtt0 = dgmm_region_used(peer_fd, DRM_DGMM_REGION_GTT);
+		peer_vram0 = dgmm_region_used(peer_fd, DRM_DGMM_REGION_VRAM);
 	}
 	if (budget_mbps && (read_line(BUDGET_PARAM, old_budget, sizeof(old_budget)) ||
 			    dgmm_write_file(BUDGET_PARAM, budget_mbps))) {
@@ -1064,13 +1098,19 @@ int main(int argc, char **argv)
 	if (evict_mode)
 		print_eviction(&sum, &before, &after, stats_path[0], run_seconds);
 	if (share_mode) {
-		printf("# shared BOs %llu; peer fills %llu, peer copies %llu\n",
-		       (unsigned long long)sum.shares, (unsigned long long)sum.peer_fills,
-		       (unsigned long long)sum.peer_copies);
-		printf("# exporter: move_notify %llu; peer: invalidations %llu, maps %llu\n",
+		printf("# shared BOs %llu; peer jobs %llu: fills %llu, copies %llu, ",
+		       (unsigned long long)sum.shares, (unsigned long long)sum.peer_tries,
+		       (unsigned long long)sum.peer_fills, (unsigned long long)sum.peer_copies);
+		printf("failed %llu (EBUSY %llu); bytes the peer wrote verified %llu\n",
+		       (unsigned long long)sum.peer_failed, (unsigned long long)sum.peer_busy,
+		       (unsigned long long)sum.peer_bytes_verified);
+		printf("# exporter: move_notify %llu; peer: invalidations %llu, maps %llu; ",
 		       after.notifies - before.notifies,
 		       peer_after.invalidations - peer_before.invalidations,
 		       peer_after.maps - peer_before.maps);
+		printf("DMA faults %llu and %llu\n",
+		       after.dma_faults - before.dma_faults,
+		       peer_after.dma_faults - peer_before.dma_faults);
 	}
 
 	/* What killed workers found counts too; and the run must have done its work. */
@@ -1091,19 +1131,23 @@ int main(int argc, char **argv)
 	for (int t = 0; t < 300; t++) {
 		vram = dgmm_region_used(fd, DRM_DGMM_REGION_VRAM);
 		gtt = dgmm_region_used(fd, DRM_DGMM_REGION_GTT);
-		if (peer_fd >= 0)
+		if (peer_fd >= 0) {
 			peer_gtt = dgmm_region_used(peer_fd, DRM_DGMM_REGION_GTT);
-		if (vram <= vram0 && gtt <= gtt0 && peer_gtt <= peer_gtt0)
+			peer_vram = dgmm_region_used(peer_fd, DRM_DGMM_REGION_VRAM);
+		}
+		back = vram <= vram0 && gtt <= gtt0 && peer_gtt <= peer_gtt0 &&
+		       peer_vram <= peer_vram0;
+		if (back)
 			break;
 		usleep(100000);
 	}
-	back = vram <= vram0 && gtt <= gtt0 && peer_gtt <= peer_gtt0;
 	printf("%s 3 VRAM and GTT use back where they were (VRAM %llu/%llu, GTT %llu/%llu bytes",
 	       back ? "ok" : "not ok",
 	       (unsigned long long)vram, (unsigned long long)vram0, (unsigned long long)gtt,
 	       (unsigned long long)gtt0);
 	if (peer_fd >= 0)
-		printf("; the peer's GTT %llu/%llu", (unsigned long long)peer_gtt,
+		printf("; the peer's VRAM %llu/%llu, GTT %llu/%llu", (unsigned long long)peer_vram,
+		       (unsigned long long)peer_vram0, (unsigned long long)peer_gtt,
 		       (unsigned long long)peer_gtt0);
 	printf(")\n");
 	if (evict_mode) {
@@ -1111,19 +1155,30 @@ int main(int argc, char **argv)
 		       sum.spurious ? "not ok" : "ok", (unsigned long long)sum.spurious);
 		ok = ok && !sum.spurious;
 	}
-	if (share_mode && !peer_stats_path[0]) {
-		printf("not ok 4 no debugfs stats: move_notify not counted\n");
+	if (share_mode && (!stats_path[0] || !peer_stats_path[0])) {
+		printf("not ok 4 no debugfs stats on both devices: sharing not counted\n");
 		ok = false;
-	} else if (share_mode && !after.move_notify) {
-		printf("ok 4 # SKIP importers pin on this kernel (no CONFIG_DMABUF_MOVE_NOTIFY)\n");
 	} else if (share_mode) {
+		/*
+		 * Most peer jobs ran (GTT full, or the pin cap where importers
+		 * pin, may refuse some), what they wrote was read back, no
+		 * address faulted, nothing stayed pinned; with move_notify,
+		 * shared BOs moved under the peer, which mapped them again
+		 * and was never refused for a pin.
+		 */
+		bool shared = sum.peer_tries && sum.peer_failed * 2 < sum.peer_tries &&
+			      sum.peer_bytes_verified && after.dma_faults == before.dma_faults &&
+			      peer_after.dma_faults == peer_before.dma_faults && !after.pinned;
 		bool moved = after.notifies > before.notifies &&
 			     peer_after.invalidations > peer_before.invalidations &&
-			     peer_after.maps > peer_before.maps;
+			     peer_after.maps > peer_before.maps && !sum.peer_busy;
 
-		printf("%s 4 shared BOs moved under the peer, which mapped them again\n",
-		       moved ? "ok" : "not ok");
-		ok = ok && moved;
+		printf("%s 4 shared BOs: peer jobs ran and wrote what was read back%s",
+		       shared && (moved || !after.move_notify) ? "ok" : "not ok",
+		       after.move_notify ? ", they moved under the peer, which mapped them again" :
+		       " (importers pin on this kernel: no CONFIG_DMABUF_MOVE_NOTIFY)");
+		printf(" (pinned after: %llu bytes)\n", after.pinned);
+		ok = ok && shared && (moved || !after.move_notify);
 	}
 	if (peer_fd >= 0)
 		close(peer_fd);

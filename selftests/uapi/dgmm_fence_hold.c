@@ -11,13 +11,15 @@
  *    file's entity is torn down with the job still queued.
  * 3. Everything else is closed; "held" is printed. The caller now runs
  *    rmmod dgmm, which unbinds the devices and must then wait.
- * 4. Once the module is going (/sys/module/dgmm/initstate), each fence is
- *    asked for its names and status and released, B last: the module must
- *    still be there (going) while B alone is held.
+ * 4. Once the module is going (/sys/module/dgmm/initstate) and its devices
+ *    are gone, each fence is asked for its names and status, and released
+ *    a second later, B last: the module must still be there (going) while
+ *    either is held, its exit waiting for them.
  *
  * Exit status 0 when every check held; each failure is printed.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -79,6 +81,20 @@ static bool signalled_within(int sync_file, int ms)
 	return poll(&p, 1, ms) == 1;
 }
 
+/* Has the driver no device left (its directory goes with it)? */
+static bool no_device_bound(void)
+{
+	DIR *d = opendir("/sys/bus/pci/drivers/dgmm");
+	bool none = true;
+
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (!strncmp(e->d_name, "0000:", 5))
+			none = false;
+	if (d)
+		closedir(d);
+	return none;
+}
+
 /* The module's state, or "" once it is gone. */
 static const char *module_state(void)
 {
@@ -98,9 +114,9 @@ static const char *module_state(void)
 /*
  * Asks @sync_file for its fences, the way `sync_file` users do, and checks
  * that the copy engine's one among them still names its driver and
- * timeline, and has signalled with a status of @want_error's sign.
+ * timeline, and has signalled with @want_status (1, or an error).
  */
-static void check_fences(const char *which, int sync_file, bool want_error)
+static void check_fences(const char *which, int sync_file, int want_status)
 {
 	struct sync_fence_info fences[4];
 	struct sync_file_info info = { 0 };
@@ -124,8 +140,8 @@ static void check_fences(const char *which, int sync_file, bool want_error)
 		found++;
 		CHECK(!strcmp(fences[i].obj_name, "dgmm-copy"), "%s: timeline \"%s\"", which,
 		      fences[i].obj_name);
-		CHECK(want_error ? fences[i].status < 0 : fences[i].status == 1,
-		      "%s: status %d", which, fences[i].status);
+		CHECK(fences[i].status == want_status, "%s: status %d, not %d", which,
+		      fences[i].status, want_status);
 	}
 	CHECK(found == 1, "%s: %d fences of the copy engine", which, found);
 }
@@ -227,17 +243,20 @@ int main(void)
 	close(fd);
 	printf("dgmm-fence-hold: held\n");
 
-	for (i = 0; i < 600 && strcmp(module_state(), "going"); i++)
+	for (i = 0; i < 600 && (strcmp(module_state(), "going") || !no_device_bound()); i++)
 		nanosleep(&pause, NULL);
-	CHECK(!strcmp(module_state(), "going"), "the module did not start to unload in 60 s");
+	CHECK(!strcmp(module_state(), "going") && no_device_bound(),
+	      "the module did not unbind its devices in 60 s");
 
-	check_fences("A", a, false);
+	check_fences("A", a, 1);
+	sleep(1);
+	CHECK(!strcmp(module_state(), "going"), "the module went while a job's fence was held");
 	close(a);
 	if (b >= 0) {
+		check_fences("B", b, -ESRCH);
 		sleep(1);
 		CHECK(!strcmp(module_state(), "going"),
 		      "the module went while a killed job's fence was held");
-		check_fences("B", b, true);
 		close(b);
 	}
 	printf("dgmm-fence-hold: %s\n", failures ? "failed" : "ok");

@@ -564,6 +564,9 @@ TEST_F(trace, sharing_is_traced)
 		ASSERT_EQ(0, dgmm_gem_migrate(a, x, domain_of(a, x) == V ? G : V));
 		ASSERT_EQ(0, dgmm_submit_fill(self->run.fd, in.handle, 0, size, 0x23));
 		ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, in.handle, -1));
+	} else {
+		/* Pinned for the importer, where it reaches it. */
+		EXPECT_EQ(-EBUSY, dgmm_gem_migrate(a, x, V));
 	}
 	vgem = dgmm_open_card("vgem");
 	if (vgem >= 0) {
@@ -629,6 +632,12 @@ TEST_F(trace, sharing_is_traced)
 		um = find_bo(&self->run, "dgmm_dmabuf_unmap", inv->line, adev, xid);
 		ASSERT_NE(NULL, um);
 		EXPECT_TRUE(field_is(um, "importer", self->run.dev));
+		/* Dropped inside move_notify, before the move is done. */
+		e = find(self->run.ev, self->run.n, "dgmm_bo_move", mn->line, "bo", xid,
+			 "reason", "migrate");
+		ASSERT_NE(NULL, e);
+		EXPECT_TRUE(field_is(e, "dev", adev));
+		EXPECT_LT(um->line, e->line);
 		ium = find_in(&self->run, "dgmm_dmabuf_import_unmap", um->line, "bo", yid,
 			      NULL, NULL);
 		ASSERT_NE(NULL, ium);
