@@ -573,48 +573,54 @@ int dgmm_dmabuf_import_unmap(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx)
 	return 0;
 }
 
+/* Has every fence of @context in @resv signalled? */
+static bool context_idle(struct dma_resv *resv, u64 context)
+{
+	struct dma_resv_iter cursor;
+	struct dma_fence *fence;
+
+	dma_resv_for_each_fence(&cursor, resv, DMA_RESV_USAGE_BOOKKEEP, fence)
+		if (fence->context == context && !dma_fence_is_signaled(fence))
+			return false;
+	return true;
+}
+
+/* A context of @engine's fences in @resv, all signalled; 0 if none. */
+static u64 idle_own_context(struct dgmm_copy_engine *engine, struct dma_resv *resv)
+{
+	struct dma_resv_iter cursor;
+	struct dma_fence *fence;
+
+	dma_resv_for_each_fence(&cursor, resv, DMA_RESV_USAGE_BOOKKEEP, fence)
+		if (engine->funcs->owns_fence(engine, fence) && context_idle(resv, fence->context))
+			return fence->context;
+	return 0;
+}
+
 /*
- * The import goes: this device's fences in the exporter's reservation that
- * signalled without error give way to the (signalled) stub fence. A
- * reservation keeps a fence until a later one of its context replaces it,
- * and each of dgmm's keeps the module (struct dgmm_sched_home in
- * testdrv/dgmm_engine.c): an idle buffer that dgmm once wrote would keep
- * rmmod waiting for as long as its exporter keeps it. A context with a
- * fence still running (another file's import) or failed stays as it is.
+ * The import goes: this device's fences in the exporter's reservation
+ * whose context has nothing left running give way to the (signalled) stub
+ * fence. Each dgmm fence keeps the module (struct dgmm_sched_home in
+ * testdrv/dgmm_engine.c), and a reservation keeps a signalled fence until
+ * a later fence or a larger list pushes it out: an idle buffer that dgmm
+ * once wrote would keep rmmod waiting for as long as its exporter keeps it.
+ * A failed fence goes too (dma_resv_replace_fences() allows it: the job
+ * touches nothing any more); its error is lost to later readers of the
+ * reservation. Contexts with a fence still running (another file's jobs on
+ * its own import) stay as they are. Fence contexts start at 1.
  */
 static void drop_own_fences(struct dgmm_bo *bo)
 {
 	struct dgmm_copy_engine *engine = bo->mm->engine;
 	struct dma_resv *resv = bo->tbo.base.resv;
-	struct dma_fence *fence, *stub;
-	struct dma_resv_iter cursor;
-	struct {
-		u64 context;
-		bool keep;
-	} ctx[8];
-	unsigned int n = 0, i;
+	struct dma_fence *stub;
+	u64 context;
 
 	dma_resv_assert_held(resv);
-	dma_resv_for_each_fence(&cursor, resv, DMA_RESV_USAGE_BOOKKEEP, fence) {
-		bool done = dma_fence_is_signaled(fence) && !fence->error;
-
-		if (!engine->funcs->owns_fence(engine, fence))
-			continue;
-		for (i = 0; i < n && ctx[i].context != fence->context; i++)
-			;
-		if (i == n) {
-			if (n == ARRAY_SIZE(ctx))
-				continue;	/* the rest stay: only a reference kept */
-			ctx[n].context = fence->context;
-			ctx[n++].keep = false;
-		}
-		ctx[i].keep |= !done;
-	}
 	stub = dma_fence_get_stub();
-	for (i = 0; i < n; i++)
-		if (!ctx[i].keep)
-			dma_resv_replace_fences(resv, ctx[i].context, stub,
-						DMA_RESV_USAGE_BOOKKEEP);
+	/* Each round replaces one context: it ends. */
+	while ((context = idle_own_context(engine, resv)))
+		dma_resv_replace_fences(resv, context, stub, DMA_RESV_USAGE_BOOKKEEP);
 	dma_fence_put(stub);
 }
 
@@ -623,7 +629,7 @@ static void drop_own_fences(struct dgmm_bo *bo)
  * @bo: the imported BO, reserved (its reservation is the exporter's)
  *
  * Drops its mapping (waiting for this device's jobs), then this device's
- * idle fences in the exporter's reservation.
+ * finished fences in the exporter's reservation.
  */
 void dgmm_dmabuf_import_release(struct dgmm_bo *bo)
 {

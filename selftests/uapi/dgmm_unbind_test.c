@@ -247,10 +247,58 @@ TEST_F(unbind, fence_outlives_device)
 }
 
 /*
+ * Another process queues a fill of @buf behind a user's fence (sw_sync) and
+ * exits: the scheduler kills the job, whose fence fails with -ESRCH and
+ * stays in @buf's reservation. Returns false without sw_sync.
+ */
+static bool killed_job_in(struct __test_metadata *_metadata, int buf)
+{
+	struct sw_sync_create_fence_data create = { .value = 1, .name = "unbind" };
+	struct dma_buf_import_sync_file import = { .flags = DMA_BUF_SYNC_WRITE };
+	struct dma_buf_export_sync_file sync = { .flags = DMA_BUF_SYNC_READ };
+	int timeline = open(SW_SYNC_PATH, O_RDWR), go[2], status;
+	struct pollfd pfd = { .events = POLLIN };
+	pid_t child;
+	char c;
+
+	if (timeline < 0)
+		return false;
+	ASSERT_EQ(0, ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &create));
+	import.fd = create.fence;
+	ASSERT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import));
+	close(create.fence);
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (!child) {
+		struct drm_prime_handle prime = { .fd = buf };
+		int fd = -1;
+
+		if (dgmm_open_devices(&fd, NULL, 1) != 1 ||
+		    dgmm_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime) ||
+		    dgmm_submit_fill(fd, prime.handle, 0, 4096, 0x6e) || write(go[1], "q", 1) != 1)
+			_exit(1);
+		_exit(0);	/* the job still queued */
+	}
+	close(go[1]);
+	ASSERT_EQ(1, read(go[0], &c, 1));
+	close(go[0]);
+	ASSERT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &sync));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, status);
+	close(timeline);	/* the user's fence signals; the killed job's ends */
+	pfd.fd = sync.fd;
+	EXPECT_EQ(1, poll(&pfd, 1, 20000));
+	close(sync.fd);
+	return true;
+}
+
+/*
  * A foreign buffer (a system dma-heap buffer) the device wrote keeps the
- * device's fences in its reservation for as long as it lives; once the
- * device's import of it is gone, they must not keep the module: after the
- * unbind the module has no more references than before it.
+ * device's fences in its reservation for as long as it lives, a killed
+ * job's failed one too (with sw_sync); once the device's imports of it are
+ * gone, they must not keep the module: after the unbind the module has no
+ * more references than before it.
  */
 TEST_F(unbind, idle_foreign_buffer_does_not_hold_module)
 {
@@ -269,6 +317,8 @@ TEST_F(unbind, idle_foreign_buffer_does_not_hold_module)
 	dgmm_gem_close(self->fd, prime.handle);
 	close(self->fd);
 	self->fd = -1;
+	if (!killed_job_in(_metadata, alloc.fd))
+		TH_LOG("no %s: no killed job's fence in the buffer", SW_SYNC_PATH);
 
 	before = module_refcnt();
 	ASSERT_EQ(0, write_sysfs("unbind", self->pci));
