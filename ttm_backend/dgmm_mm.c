@@ -60,9 +60,17 @@ static struct ttm_tt *dgmm_ttm_tt_create(struct ttm_buffer_object *bo,
 static int dgmm_ttm_tt_populate(struct ttm_device *bdev, struct ttm_tt *tt,
 				struct ttm_operation_ctx *ctx)
 {
+	int err;
+
 	if (tt->page_flags & TTM_TT_FLAG_EXTERNAL)
 		return 0;
-	return ttm_pool_alloc(&bdev->pool, tt, ctx);
+	err = ttm_pool_alloc(&bdev->pool, tt, ctx);
+	/*
+	 * ttm_pool reports a page it could not DMA-map as -EFAULT. Behind an
+	 * IOMMU that is IOVA space or the IOMMU's page tables running out:
+	 * memory the request could not get, not a bad address of the caller.
+	 */
+	return err == -EFAULT ? -ENOMEM : err;
 }
 
 static void dgmm_ttm_tt_unpopulate(struct ttm_device *bdev, struct ttm_tt *tt)
