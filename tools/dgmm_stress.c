@@ -832,48 +832,56 @@ struct dev_stats {
 	unsigned long long dma_faults;	/* from the engine's file beside it */
 };
 
-static struct dev_stats read_stats(const char *path)
+/* The counters read as they are, by their key in "stats" or "engine". */
+static const struct {
+	const char *key;
+	size_t offset;
+} stat_keys[] = {
+	{ "evictions from vram", offsetof(struct dev_stats, evict_vram) },
+	{ "evictions from gtt", offsetof(struct dev_stats, evict_gtt) },
+	{ "promotions", offsetof(struct dev_stats, promoted) },
+	{ "promotions_no_room", offsetof(struct dev_stats, no_room) },
+	{ "promotions_over_budget", offsetof(struct dev_stats, over_budget) },
+	{ "dmabuf_move_notify", offsetof(struct dev_stats, move_notify) },
+	{ "dmabuf_move_notifies", offsetof(struct dev_stats, notifies) },
+	{ "dmabuf_invalidations", offsetof(struct dev_stats, invalidations) },
+	{ "dmabuf_maps", offsetof(struct dev_stats, maps) },
+	{ "dma_faults", offsetof(struct dev_stats, dma_faults) },
+};
+
+/* Adds the "key: value" lines of debugfs file @path to @st. */
+static void read_stats_file(const char *path, struct dev_stats *st)
 {
-	struct dev_stats st = { 0 };
-	char line[128], from[16], to[16], engine[320];
+	char line[128], key[64];
 	unsigned long long v;
 	FILE *f = fopen(path, "r");
 
 	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "bytes %15[a-z]->%15[a-z]: %llu", from, to, &v) == 3)
-			st.moved += v;
-		else if (sscanf(line, "evictions from vram: %llu", &v) == 1)
-			st.evict_vram = v;
-		else if (sscanf(line, "evictions from gtt: %llu", &v) == 1)
-			st.evict_gtt = v;
-		else if (sscanf(line, "promotions: %llu", &v) == 1)
-			st.promoted = v;
-		else if (sscanf(line, "promotions_no_room: %llu", &v) == 1)
-			st.no_room = v;
-		else if (sscanf(line, "promotions_over_budget: %llu", &v) == 1)
-			st.over_budget = v;
-		else if (sscanf(line, "dmabuf_move_notify: %llu", &v) == 1)
-			st.move_notify = v;
-		else if (sscanf(line, "dmabuf_move_notifies: %llu", &v) == 1)
-			st.notifies = v;
-		else if (sscanf(line, "dmabuf_invalidations: %llu", &v) == 1)
-			st.invalidations = v;
-		else if (sscanf(line, "dmabuf_maps: %llu", &v) == 1)
-			st.maps = v;
-		else if (sscanf(line, "dmabuf_pinned %15[a-z]: %llu", from, &v) == 2)
-			st.pinned += v;
+		if (sscanf(line, "%63[^:]: %llu", key, &v) != 2)
+			continue;
+		/* Summed over their placements. */
+		if (!strncmp(key, "bytes ", 6))
+			st->moved += v;
+		else if (!strncmp(key, "dmabuf_pinned ", 14))
+			st->pinned += v;
+		for (size_t i = 0; i < ARRAY_SIZE(stat_keys); i++)
+			if (!strcmp(key, stat_keys[i].key))
+				*(unsigned long long *)((char *)st + stat_keys[i].offset) = v;
 	}
 	if (f)
 		fclose(f);
+}
+
+static struct dev_stats read_stats(const char *path)
+{
+	struct dev_stats st = { 0 };
+	char engine[320];
+
+	read_stats_file(path, &st);
 	/* The engine's counters are in "engine", beside "stats". */
 	snprintf(engine, sizeof(engine), "%.*sengine", (int)(strlen(path) - strlen("stats")),
 		 path);
-	f = fopen(engine, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "dma_faults: %llu", &v) == 1)
-			st.dma_faults = v;
-	if (f)
-		fclose(f);
+	read_stats_file(engine, &st);
 	return st;
 }
 
