@@ -49,7 +49,7 @@ check:
 	@$(SCRIPTS)/check.sh
 
 demo: module userspace
-	@$(SCRIPTS)/run-vm.sh --mode demo --timeout 300
+	@$(SCRIPTS)/demo.sh
 
 bench:
 	@$(SCRIPTS)/bench.sh

@@ -22,6 +22,7 @@ PACKAGES=(
 	python3							# log checker
 	git							# static checks list the tracked sources
 	trace-cmd						# make trace: record in the VM, report here
+	python3-matplotlib					# make demo: the picture of the moves
 )
 
 if [ "${1:-}" = --list ]; then

@@ -22,7 +22,8 @@ mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,dgmm/bin,extra,lib/modules}
 chmod 0755 "$root"
 cp /bin/busybox "$root/bin/busybox"
 cp "$DGMM_ROOT/scripts/guest/init" "$root/init"
-cp "$DGMM_ROOT/scripts/guest/lib.sh" "$DGMM_ROOT/scripts/guest/run-tests.sh" "$root/dgmm/"
+cp "$DGMM_ROOT/scripts/guest/lib.sh" "$DGMM_ROOT/scripts/guest/run-tests.sh" \
+	"$DGMM_ROOT/scripts/guest/demo.sh" "$root/dgmm/"
 chmod +x "$root/init"
 cp "$DGMM_OUT"/bin/* "$root/dgmm/bin/"
 

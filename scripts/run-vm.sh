@@ -62,6 +62,7 @@ cmdline="console=ttyS0 panic=-1 loglevel=7 dgmm_mode=$mode dgmm_kernel=$kernel d
 [ -n "${DGMM_STRESS_SECONDS:-}" ] && cmdline="$cmdline dgmm_stress_seconds=$DGMM_STRESS_SECONDS"
 [ -n "${DGMM_STRESS_SEED:-}" ] && cmdline="$cmdline dgmm_stress_seed=$DGMM_STRESS_SEED"
 [ -n "${DGMM_TRACE_SECONDS:-}" ] && cmdline="$cmdline dgmm_trace_seconds=$DGMM_TRACE_SECONDS"
+[ -n "${DGMM_DEMO_SECONDS:-}" ] && cmdline="$cmdline dgmm_demo_seconds=$DGMM_DEMO_SECONDS"
 
 platform=${DGMM_PLATFORM:-root}
 machine=(-machine q35) bus0="" bus1=""
