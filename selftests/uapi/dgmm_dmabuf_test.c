@@ -710,8 +710,6 @@ TEST_F(share, invalidation_waits_for_running_job)
  */
 TEST_F(share, foreign_fence_does_not_hold_invalidation)
 {
-	struct sw_sync_create_fence_data create = { .value = 1, .name = "dgmm" };
-	struct dma_buf_import_sync_file import = { .flags = DMA_BUF_SYNC_WRITE };
 	int timeline = open(SW_SYNC_PATH, O_RDWR), buf, go[2], status;
 	pid_t keeper;
 	__u32 x = 0, y = 0;
@@ -725,10 +723,7 @@ TEST_F(share, foreign_fence_does_not_hold_invalidation)
 		SKIP(return, "importers pin here (no CONFIG_DMABUF_MOVE_NOTIFY): nothing moves");
 	}
 
-	ASSERT_EQ(0, ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &create));
-	import.fd = create.fence;
-	ASSERT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import));
-	close(create.fence);
+	ASSERT_EQ(0, dgmm_user_fence_into(timeline, buf));
 
 	/*
 	 * A keeper process holds the timeline: the fence signals when it exits,

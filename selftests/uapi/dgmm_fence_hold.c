@@ -175,8 +175,6 @@ static int running_job_fence(int fd)
 /* Fence B: a job the scheduler kills before it runs; -1 without sw_sync. */
 static int killed_job_fence(int fd)
 {
-	struct sw_sync_create_fence_data create = { .value = 1, .name = "hold" };
-	struct dma_buf_import_sync_file import = { .flags = DMA_BUF_SYNC_WRITE };
 	int timeline = open(SW_SYNC_PATH, O_RDWR), buf, go[2], sync_file, status;
 	__u32 bo = 0;
 	char c;
@@ -189,12 +187,9 @@ static int killed_job_fence(int fd)
 	if (dgmm_gem_create(fd, MiB, DRM_DGMM_DOMAIN_GTT, DRM_DGMM_DOMAIN_GTT, 0, &bo))
 		die("create");
 	buf = export_buf(fd, bo);
-	if (ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &create))
-		die("SW_SYNC_IOC_CREATE_FENCE");
-	import.fd = create.fence;
-	if (ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import))
-		die("DMA_BUF_IOCTL_IMPORT_SYNC_FILE");
-	close(create.fence);
+	errno = -dgmm_user_fence_into(timeline, buf);
+	if (errno)
+		die("a sw_sync fence into the dma-buf");
 
 	if (pipe(go))
 		die("pipe");

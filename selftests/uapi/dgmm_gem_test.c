@@ -490,9 +490,7 @@ TEST_F(gem, move_survives_failed_user_fence)
 	close(timeline);
 
 	for (int i = 0; i < self->n; i++) {
-		struct sw_sync_create_fence_data create = { .value = 1, .name = "dgmm" };
 		struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
-		struct dma_buf_import_sync_file import = { .flags = DMA_BUF_SYNC_WRITE };
 		struct drm_dgmm_gem_info info;
 		size_t bad = size / 4;
 		__u32 handle = 0, *map;
@@ -508,10 +506,7 @@ TEST_F(gem, move_survives_failed_user_fence)
 		ASSERT_EQ(0, dgmm_ioctl(self->fd[i], DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
 		timeline = open(SW_SYNC_PATH, O_RDWR);
 		ASSERT_GE(timeline, 0);
-		ASSERT_EQ(0, ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &create));
-		import.fd = create.fence;
-		ASSERT_EQ(0, ioctl(prime.fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import));
-		close(create.fence);
+		ASSERT_EQ(0, dgmm_user_fence_into(timeline, prime.fd));
 
 		/* The copy to GTT waits for the user's fence, which then fails. */
 		ASSERT_EQ(0, dgmm_gem_migrate(self->fd[i], handle, G));

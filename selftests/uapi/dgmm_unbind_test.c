@@ -253,8 +253,6 @@ TEST_F(unbind, fence_outlives_device)
  */
 static bool killed_job_in(struct __test_metadata *_metadata, int buf)
 {
-	struct sw_sync_create_fence_data create = { .value = 1, .name = "unbind" };
-	struct dma_buf_import_sync_file import = { .flags = DMA_BUF_SYNC_WRITE };
 	struct dma_buf_export_sync_file sync = { .flags = DMA_BUF_SYNC_READ };
 	int timeline = open(SW_SYNC_PATH, O_RDWR), go[2], status;
 	struct pollfd pfd = { .events = POLLIN };
@@ -263,10 +261,7 @@ static bool killed_job_in(struct __test_metadata *_metadata, int buf)
 
 	if (timeline < 0)
 		return false;
-	ASSERT_EQ(0, ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &create));
-	import.fd = create.fence;
-	ASSERT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import));
-	close(create.fence);
+	ASSERT_EQ(0, dgmm_user_fence_into(timeline, buf));
 	ASSERT_EQ(0, pipe(go));
 	child = fork();
 	ASSERT_GE(child, 0);

@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <linux/dma-buf.h>
 #include <drm/drm.h>
 #include <drm/dgmm_drm.h>
 
@@ -413,6 +414,26 @@ struct sw_sync_create_fence_data {
 
 #define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
 #define SW_SYNC_PATH "/sys/kernel/debug/sync/sw_sync"
+
+/*
+ * A user's fence in a BO's reservation: a new fence of sw_sync @timeline
+ * (signalled when the timeline reaches 1, or with an error when it is
+ * closed), added to dma-buf @buf as a writer's. Returns 0 or -errno.
+ */
+static inline int dgmm_user_fence_into(int timeline, int buf)
+{
+	struct sw_sync_create_fence_data create = { .value = 1, .name = "dgmm-test" };
+	struct dma_buf_import_sync_file import = { .flags = DMA_BUF_SYNC_WRITE };
+	int err = 0;
+
+	if (ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &create))
+		return -errno;
+	import.fd = create.fence;
+	if (ioctl(buf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &import))
+		err = -errno;
+	close(create.fence);
+	return err;
+}
 
 static inline const char *dgmm_region_name(__u32 region)
 {
