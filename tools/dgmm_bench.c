@@ -800,20 +800,20 @@ static struct figure hot_set(int fd, int minor, __u64 vram, double scale,
 
 static int prime_export(int fd, __u32 handle)
 {
-	struct drm_prime_handle p = { .handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR };
+	int buf = dgmm_prime_export(fd, handle);
 
-	if (dgmm_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p))
+	if (buf < 0)
 		die("PRIME export");
-	return p.fd;
+	return buf;
 }
 
 static __u32 prime_import(int fd, int buf)
 {
-	struct drm_prime_handle p = { .fd = buf };
+	__u32 handle = 0;
 
-	if (dgmm_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &p))
+	if (dgmm_prime_import(fd, buf, &handle))
 		die("PRIME import");
-	return p.handle;
+	return handle;
 }
 
 static void gem_close_handle(int fd, __u32 handle)

@@ -28,23 +28,6 @@
 #define S DRM_DGMM_DOMAIN_SYSTEM
 #define SIZE (2 * MiB)
 
-static int export_fd(int fd, __u32 handle)
-{
-	struct drm_prime_handle prime = { .handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR };
-
-	return dgmm_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime) ? -errno : prime.fd;
-}
-
-static int import_fd(int fd, int dmabuf, __u32 *handle)
-{
-	struct drm_prime_handle prime = { .fd = dmabuf };
-
-	if (dgmm_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
-		return -errno;
-	*handle = prime.handle;
-	return 0;
-}
-
 /* One device job copying @size bytes from @src to @dst; 0 or -errno. */
 static int submit_copy(int fd, __u32 dst, __u32 src, __u64 size)
 {
@@ -167,9 +150,9 @@ static int shared_bo(struct __test_metadata *_metadata, int a, int b, __u32 pref
 
 	ASSERT_EQ(0, dgmm_gem_create(a, SIZE, preferred, allowed, 0, x));
 	ASSERT_EQ(0, write_pattern(a, *x, SIZE, seed));
-	buf = export_fd(a, *x);
+	buf = dgmm_prime_export(a, *x);
 	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(b, buf, y));
+	ASSERT_EQ(0, dgmm_prime_import(b, buf, y));
 	ASSERT_EQ(SIZE / 4, importer_reads(b, *y, SIZE, seed));
 	return buf;
 }
@@ -259,14 +242,14 @@ TEST_F(share, import_into_own_device_is_same_bo)
 	int buf, other;
 
 	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
-	buf = export_fd(self->a, x);
+	buf = dgmm_prime_export(self->a, x);
 	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(self->a, buf, &again));
+	ASSERT_EQ(0, dgmm_prime_import(self->a, buf, &again));
 	EXPECT_EQ(x, again);
 
 	other = open_first_device();
 	ASSERT_GE(other, 0);
-	ASSERT_EQ(0, import_fd(other, buf, &other_handle));
+	ASSERT_EQ(0, dgmm_prime_import(other, buf, &other_handle));
 	ASSERT_EQ(0, dgmm_gem_migrate(self->a, x, G));
 	ASSERT_EQ(0, dgmm_gem_info(other, other_handle, &info));
 	EXPECT_EQ(G, info.domain);
@@ -293,9 +276,9 @@ TEST_F(share, second_device_reads_and_writes)
 
 	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
 	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xa11));
-	buf = export_fd(self->a, x);
+	buf = dgmm_prime_export(self->a, x);
 	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+	ASSERT_EQ(0, dgmm_prime_import(self->b, buf, &y));
 	ASSERT_EQ(0, dgmm_gem_info(self->b, y, &info));
 	EXPECT_EQ((__u64)SIZE, info.size);
 	EXPECT_EQ(G | S, info.allowed_domains);
@@ -392,7 +375,7 @@ TEST_F(share, dmabuf_mmap_follows_moves)
 	int buf;
 
 	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, DRM_DGMM_GEM_CPU_ACCESS, &x));
-	buf = export_fd(self->a, x);
+	buf = dgmm_prime_export(self->a, x);
 	ASSERT_GE(buf, 0);
 	map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
 	ASSERT_NE(MAP_FAILED, map);
@@ -474,9 +457,9 @@ TEST_F(share, peer_to_peer_follows_topology)
 	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, DRM_DGMM_GEM_CPU_ACCESS, &x));
 	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xe00));
 	ASSERT_EQ(V, domain_of(self->a, x));
-	buf = export_fd(self->a, x);
+	buf = dgmm_prime_export(self->a, x);
 	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+	ASSERT_EQ(0, dgmm_prime_import(self->b, buf, &y));
 
 	EXPECT_EQ(SIZE / 4, importer_reads(self->b, y, SIZE, 0xe00));
 	EXPECT_EQ(want, domain_of(self->a, x)) {
@@ -514,9 +497,9 @@ TEST_F(share, peer_writes_are_not_handed_on)
 
 	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, DRM_DGMM_GEM_CPU_ACCESS, &x));
 	ASSERT_EQ(0, dgmm_gem_wait(self->a, x, -1));
-	buf = export_fd(self->a, x);
+	buf = dgmm_prime_export(self->a, x);
 	ASSERT_GE(buf, 0);
-	ASSERT_EQ(0, import_fd(self->b, buf, &y));
+	ASSERT_EQ(0, dgmm_prime_import(self->b, buf, &y));
 	ASSERT_EQ(0, dgmm_submit_fill(self->b, y, 0, SIZE, 0x6d));
 	ASSERT_EQ(0, dgmm_gem_wait(self->b, y, -1));
 	unshare(self->a, self->b, x, y, buf);
@@ -612,7 +595,7 @@ TEST_F(share, importer_killed_mid_jobs)
 
 	ASSERT_EQ(0, dgmm_gem_create(self->a, SIZE, V, V | G, 0, &x));
 	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xf20));
-	buf = export_fd(self->a, x);
+	buf = dgmm_prime_export(self->a, x);
 	ASSERT_GE(buf, 0);
 	gtt_before = dgmm_region_used(self->b, DRM_DGMM_REGION_GTT);
 	child = fork();
@@ -622,7 +605,7 @@ TEST_F(share, importer_killed_mid_jobs)
 		int fds[DGMM_MAX_DEVICES], n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
 		__u32 y = 0, z = 0;
 
-		if (n < 2 || import_fd(fds[1], buf, &y) ||
+		if (n < 2 || dgmm_prime_import(fds[1], buf, &y) ||
 		    dgmm_gem_create(fds[1], SIZE, V, V | G, 0, &z))
 			_exit(1);
 		/* A few jobs in flight at any time, as a client would have. */
@@ -766,7 +749,7 @@ static __u32 foreign_buffer(struct __test_metadata *_metadata, int fd, int buf,
 
 	for (size_t w = 0; w < size / 4; w++)
 		map[w] = dgmm_pattern(0xd00, w);
-	EXPECT_EQ(0, import_fd(fd, buf, &y));
+	EXPECT_EQ(0, dgmm_prime_import(fd, buf, &y));
 	EXPECT_EQ(0, dgmm_gem_create(fd, size, V, V | G, 0, &z));
 	if (!y || !z)
 		return y;
@@ -802,7 +785,7 @@ TEST_F(share, imports_vgem_buffer)
 	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_MODE_MAP_DUMB, &map_dumb));
 	map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, map_dumb.offset);
 	ASSERT_NE(MAP_FAILED, map);
-	buf = export_fd(vgem, dumb.handle);
+	buf = dgmm_prime_export(vgem, dumb.handle);
 	ASSERT_GE(buf, 0);
 	y = foreign_buffer(_metadata, self->b, buf, map, SIZE);
 	dgmm_gem_close(self->b, y);
@@ -827,12 +810,12 @@ TEST_F(share, both_directions_at_once)
 	ASSERT_EQ(0, dgmm_gem_create(self->b, SIZE, V, V | G, 0, &w));
 	ASSERT_EQ(0, write_pattern(self->a, x, SIZE, 0xa0a));
 	ASSERT_EQ(0, write_pattern(self->b, w, SIZE, 0xb0b));
-	bx = export_fd(self->a, x);
-	bw = export_fd(self->b, w);
+	bx = dgmm_prime_export(self->a, x);
+	bw = dgmm_prime_export(self->b, w);
 	ASSERT_GE(bx, 0);
 	ASSERT_GE(bw, 0);
-	ASSERT_EQ(0, import_fd(self->b, bx, &xb));	/* device 1's view of x */
-	ASSERT_EQ(0, import_fd(self->a, bw, &wa));	/* device 0's view of w */
+	ASSERT_EQ(0, dgmm_prime_import(self->b, bx, &xb));	/* device 1's view of x */
+	ASSERT_EQ(0, dgmm_prime_import(self->a, bw, &wa));	/* device 0's view of w */
 
 	for (int round = 0; round < 8; round++) {
 		/* Device 0 copies x into w, device 1 copies w back into x. */

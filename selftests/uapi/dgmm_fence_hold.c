@@ -57,11 +57,11 @@ static void die(const char *what)
 
 static int export_buf(int fd, __u32 handle)
 {
-	struct drm_prime_handle prime = { .handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR };
+	int buf = dgmm_prime_export(fd, handle);
 
-	if (dgmm_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
-		die("export");
-	return prime.fd;
+	if (buf < 0)
+		die("export");	/* errno is the ioctl's */
+	return buf;
 }
 
 /* The BO's fences a reader waits for (its writers'), as a sync_file. */
@@ -199,12 +199,11 @@ static int killed_job_fence(int fd)
 	if (!child) {
 		/* Its own file, so that its exit tears down its own entity. */
 		int own = -1;
-		struct drm_prime_handle prime = { .fd = buf };
+		__u32 handle = 0;
 
 		close(go[0]);
-		if (dgmm_open_devices(&own, NULL, 1) != 1 ||
-		    dgmm_ioctl(own, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime) ||
-		    dgmm_submit_fill(own, prime.handle, 0, MiB, 0xa5))
+		if (dgmm_open_devices(&own, NULL, 1) != 1 || dgmm_prime_import(own, buf, &handle) ||
+		    dgmm_submit_fill(own, handle, 0, MiB, 0xa5))
 			_exit(1);
 		if (write(go[1], "q", 1) != 1)
 			_exit(1);

@@ -527,14 +527,12 @@ static __u32 domain_of(int fd, __u32 handle)
 TEST_F(trace, sharing_is_traced)
 {
 	const char *platform = getenv("DGMM_PLATFORM");
-	struct drm_prime_handle out = { .flags = DRM_CLOEXEC | DRM_RDWR };
-	struct drm_prime_handle in = { 0 };
 	const struct event *at, *m, *im, *mn, *inv, *um, *ium, *pin, *e;
-	int fds[DGMM_MAX_DEVICES], n, a, vgem;
+	int fds[DGMM_MAX_DEVICES], n, a, vgem, buf;
 	char adev[64], xid[32], yid[32], p2p[4], there[8];
 	const __u64 size = 2 * MiB;
 	bool dynamic;
-	__u32 x = 0;
+	__u32 x = 0, y = 0;
 
 	n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
 	for (int i = 1; i < n; i++)
@@ -553,33 +551,30 @@ TEST_F(trace, sharing_is_traced)
 	ASSERT_EQ(0, dgmm_submit_fill(a, x, 0, size, 0x21));
 	ASSERT_EQ(0, dgmm_gem_wait(a, x, -1));
 	ASSERT_EQ(V, domain_of(a, x));
-	out.handle = x;
-	ASSERT_EQ(0, dgmm_ioctl(a, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out));
-	in.fd = out.fd;
-	ASSERT_EQ(0, dgmm_ioctl(self->run.fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in));
-	ASSERT_EQ(0, dgmm_submit_fill(self->run.fd, in.handle, 0, size, 0x22));
-	ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, in.handle, -1));
+	buf = dgmm_prime_export(a, x);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, dgmm_prime_import(self->run.fd, buf, &y));
+	ASSERT_EQ(0, dgmm_submit_fill(self->run.fd, y, 0, size, 0x22));
+	ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, y, -1));
 	snprintf(there, sizeof(there), "%s", domain_of(a, x) == V ? "vram" : "gtt");
 	if (dynamic) {
 		ASSERT_EQ(0, dgmm_gem_migrate(a, x, domain_of(a, x) == V ? G : V));
-		ASSERT_EQ(0, dgmm_submit_fill(self->run.fd, in.handle, 0, size, 0x23));
-		ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, in.handle, -1));
+		ASSERT_EQ(0, dgmm_submit_fill(self->run.fd, y, 0, size, 0x23));
+		ASSERT_EQ(0, dgmm_gem_wait(self->run.fd, y, -1));
 	} else {
 		/* Pinned for the importer, where it reaches it. */
 		EXPECT_EQ(-EBUSY, dgmm_gem_migrate(a, x, V));
 	}
 	vgem = dgmm_open_card("vgem");
 	if (vgem >= 0) {
-		struct drm_prime_handle vin = { .fd = out.fd };
 		struct drm_gem_close cl = { 0 };
 
-		ASSERT_EQ(0, dgmm_ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &vin));
-		cl.handle = vin.handle;
+		ASSERT_EQ(0, dgmm_prime_import(vgem, buf, &cl.handle));
 		EXPECT_EQ(0, dgmm_ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &cl));
 		close(vgem);
 	}
-	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, in.handle));
-	close(out.fd);
+	EXPECT_EQ(0, dgmm_gem_close(self->run.fd, y));
+	close(buf);
 	EXPECT_EQ(0, dgmm_gem_close(a, x));
 	close(a);
 	/* The import goes once its last job is freed, and TTM lets it go. */

@@ -194,29 +194,28 @@ static int module_refcnt(void)
  */
 TEST_F(unbind, fence_outlives_device)
 {
-	struct drm_prime_handle prime = { .flags = DRM_CLOEXEC | DRM_RDWR };
 	struct dma_buf_export_sync_file sync = { .flags = DMA_BUF_SYNC_READ };
 	struct sync_fence_info fence = { 0 };
 	struct sync_file_info info = { 0 };
 	struct pollfd pfd = { .events = POLLIN };
 	unsigned int old_mbps = 0;
-	int before, held, released = -1;
+	int buf, before, held, released = -1;
 	__u32 handle = 0;
 
 	ASSERT_EQ(0, dgmm_gem_create(self->fd, 2 << 20, DRM_DGMM_DOMAIN_VRAM,
 				     DRM_DGMM_DOMAIN_VRAM | DRM_DGMM_DOMAIN_GTT, 0, &handle));
 	ASSERT_EQ(0, dgmm_gem_wait(self->fd, handle, -1));
-	prime.handle = handle;
-	ASSERT_EQ(0, dgmm_ioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
+	buf = dgmm_prime_export(self->fd, handle);
+	ASSERT_GE(buf, 0);
 	/* A fill that is still running (0.5 s) when its fence is taken out. */
 	ASSERT_EQ(0, dgmm_engine_mbps(4, &old_mbps));
 	ASSERT_EQ(0, dgmm_submit_fill(self->fd, handle, 0, 2 << 20, 0x3c));
-	ASSERT_EQ(0, ioctl(prime.fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &sync));
+	ASSERT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &sync));
 	pfd.fd = sync.fd;
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
 	EXPECT_EQ(1, poll(&pfd, 1, 20000));
 	EXPECT_EQ(0, dgmm_engine_mbps(old_mbps, NULL));
-	close(prime.fd);
+	close(buf);
 	dgmm_gem_close(self->fd, handle);
 	close(self->fd);
 	self->fd = -1;
@@ -266,12 +265,11 @@ static bool killed_job_in(struct __test_metadata *_metadata, int buf)
 	child = fork();
 	ASSERT_GE(child, 0);
 	if (!child) {
-		struct drm_prime_handle prime = { .fd = buf };
+		__u32 handle = 0;
 		int fd = -1;
 
-		if (dgmm_open_devices(&fd, NULL, 1) != 1 ||
-		    dgmm_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime) ||
-		    dgmm_submit_fill(fd, prime.handle, 0, 4096, 0x6e) || write(go[1], "q", 1) != 1)
+		if (dgmm_open_devices(&fd, NULL, 1) != 1 || dgmm_prime_import(fd, buf, &handle) ||
+		    dgmm_submit_fill(fd, handle, 0, 4096, 0x6e) || write(go[1], "q", 1) != 1)
 			_exit(1);
 		_exit(0);	/* the job still queued */
 	}
@@ -298,18 +296,17 @@ static bool killed_job_in(struct __test_metadata *_metadata, int buf)
 TEST_F(unbind, idle_foreign_buffer_does_not_hold_module)
 {
 	struct dma_heap_allocation_data alloc = { .len = 1 << 20, .fd_flags = O_RDWR | O_CLOEXEC };
-	struct drm_prime_handle prime = { 0 };
 	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC), before, after;
+	__u32 handle = 0;
 
 	if (heap < 0)
 		SKIP(return, "no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
 	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
 	close(heap);
-	prime.fd = alloc.fd;
-	ASSERT_EQ(0, dgmm_ioctl(self->fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime));
-	ASSERT_EQ(0, dgmm_submit_fill(self->fd, prime.handle, 0, 1 << 20, 0x6d));
-	ASSERT_EQ(0, dgmm_gem_wait(self->fd, prime.handle, -1));
-	dgmm_gem_close(self->fd, prime.handle);
+	ASSERT_EQ(0, dgmm_prime_import(self->fd, alloc.fd, &handle));
+	ASSERT_EQ(0, dgmm_submit_fill(self->fd, handle, 0, 1 << 20, 0x6d));
+	ASSERT_EQ(0, dgmm_gem_wait(self->fd, handle, -1));
+	dgmm_gem_close(self->fd, handle);
 	close(self->fd);
 	self->fd = -1;
 	if (!killed_job_in(_metadata, alloc.fd))

@@ -54,6 +54,25 @@ static inline void dgmm_driver_name(int fd, char *name, size_t len)
 		name[0] = '\0';
 }
 
+/* A dma-buf of GEM @handle of DRM file @fd (PRIME export): its fd, or -errno. */
+static inline int dgmm_prime_export(int fd, __u32 handle)
+{
+	struct drm_prime_handle prime = { .handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR };
+
+	return dgmm_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime) ? -errno : prime.fd;
+}
+
+/* Dma-buf @buf imported into DRM file @fd (PRIME import): 0, or -errno. */
+static inline int dgmm_prime_import(int fd, int buf, __u32 *handle)
+{
+	struct drm_prime_handle prime = { .fd = buf };
+
+	if (dgmm_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime))
+		return -errno;
+	*handle = prime.handle;
+	return 0;
+}
+
 /* A new file of the first card node whose driver is @driver, or -1. */
 static inline int dgmm_open_card(const char *driver)
 {
