@@ -289,27 +289,19 @@ static bool bo_map(struct worker *w, struct bo *b)
  */
 static void bo_share(struct worker *w, struct bo *b)
 {
-	struct drm_prime_handle out = { .handle = b->handle, .flags = DRM_CLOEXEC | DRM_RDWR };
-	struct drm_prime_handle in = { 0 };
-	bool exported;
-	int err = 0;
+	int buf, err;
 
 	faults_on(true);
-	exported = !dgmm_ioctl(w->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out);
-	if (!exported)
-		err = -errno;
-	in.fd = out.fd;
-	if (exported && dgmm_ioctl(w->peer_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in))
-		err = -errno;
+	buf = dgmm_prime_export(w->fd, b->handle);
+	err = buf < 0 ? buf : dgmm_prime_import(w->peer_fd, buf, &b->peer);
 	faults_on(false);
 	if (err) {
 		count_err(&w->c, err);
-		if (exported)
-			close(out.fd);
+		if (buf >= 0)
+			close(buf);
 		return;
 	}
-	b->buf = out.fd;
-	b->peer = in.handle;
+	b->buf = buf;
 	w->c.shares++;
 }
 
@@ -578,10 +570,10 @@ static void worker_step(struct worker *w)
 		op_close(w, b - w->bos);
 }
 
-/* Device @index of the dgmm render nodes; its minor in @minors[index] if set. */
-static int open_device(int index, int *minors)
+/* Device @index of the dgmm render nodes. */
+static int open_device(int index)
 {
-	int fds[DGMM_MAX_DEVICES], n = dgmm_open_devices(fds, minors, DGMM_MAX_DEVICES);
+	int fds[DGMM_MAX_DEVICES], n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
 	int fd = -1;
 
 	for (int i = 0; i < n; i++) {
@@ -661,8 +653,8 @@ static void worker_main(int device, __u64 seed, __u64 budget, unsigned int threa
 {
 	struct thread t[MAX_THREADS] = { 0 };
 	struct counts sum = { 0 };
-	int fd = open_device(device, NULL);
-	int peer_fd = share_mode ? open_device(device ? 0 : 1, NULL) : -1;
+	int fd = open_device(device);
+	int peer_fd = share_mode ? open_device(device ? 0 : 1) : -1;
 
 	if (fd < 0 || (share_mode && peer_fd < 0))
 		_exit(3);
@@ -810,19 +802,19 @@ static int read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* The device's debugfs stats file (through its PCI name); false if none. */
-static bool stats_dir(int minor, char *path, size_t len)
+/*
+ * The debugfs directory of the device DRM file @fd is open on, into @dir;
+ * false if it has no readable stats file.
+ */
+static bool debugfs_dir(int fd, char *dir, size_t len)
 {
-	char link[64], target[256];
-	ssize_t n;
+	char pci[64], stats[320];
 
-	snprintf(link, sizeof(link), "/sys/class/drm/renderD%d/device", minor);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0)
+	if (dgmm_pci_name(fd, pci, sizeof(pci)))
 		return false;
-	target[n] = '\0';
-	snprintf(path, len, "/sys/kernel/debug/dri/%s/stats", strrchr(target, '/') + 1);
-	return !access(path, R_OK);
+	snprintf(dir, len, "/sys/kernel/debug/dri/%s", pci);
+	snprintf(stats, sizeof(stats), "%s/stats", dir);
+	return !access(stats, R_OK);
 }
 
 /* What the device's debugfs stats say about moves (see dgmm_debugfs.c). */
@@ -849,12 +841,15 @@ static const struct {
 	{ "dma_faults", offsetof(struct dev_stats, dma_faults) },
 };
 
-/* Adds the "key: value" lines of debugfs file @path to @st. */
-static void read_stats_file(const char *path, struct dev_stats *st)
+/* Adds the "key: value" lines of debugfs file @dir/@file to @st. */
+static void read_stats_file(const char *dir, const char *file, struct dev_stats *st)
 {
-	char line[128], key[64];
+	char line[128], key[64], path[384];
 	unsigned long long v;
-	FILE *f = fopen(path, "r");
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
 
 	while (f && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%63[^:]: %llu", key, &v) != 2)
@@ -872,16 +867,13 @@ static void read_stats_file(const char *path, struct dev_stats *st)
 		fclose(f);
 }
 
-static struct dev_stats read_stats(const char *path)
+/* The device's counters: the memory manager's "stats", the engine's "engine". */
+static struct dev_stats read_stats(const char *dir)
 {
 	struct dev_stats st = { 0 };
-	char engine[320];
 
-	read_stats_file(path, &st);
-	/* The engine's counters are in "engine", beside "stats". */
-	snprintf(engine, sizeof(engine), "%.*sengine", (int)(strlen(path) - strlen("stats")),
-		 path);
-	read_stats_file(engine, &st);
+	read_stats_file(dir, "stats", &st);
+	read_stats_file(dir, "engine", &st);
 	return st;
 }
 
@@ -928,11 +920,10 @@ int main(int argc, char **argv)
 	struct drm_dgmm_query_regions *r;
 	bool faults = false, ok = true, back = false;
 	const char *budget_mbps = NULL;
-	char old_budget[32] = "", stats_path[300] = "", peer_stats_path[300] = "";
+	char old_budget[32] = "", dir[300] = "", peer_dir[300] = "";
 	struct dev_stats before = { 0 }, after = { 0 }, peer_before = { 0 }, peer_after = { 0 };
 	__u64 peer_gtt0 = 0, peer_gtt = 0, peer_vram0 = 0, peer_vram = 0;
 	int peer_fd = -1;
-	int minors[DGMM_MAX_DEVICES];
 	long long injected = 0;
 	unsigned int kills = 0, restarts = 0, next = 0;
 	time_t deadline;
@@ -991,17 +982,21 @@ int main(int argc, char **argv)
 	       evict_mode ? " --evict" : "", budget_mbps ? " --budget-mbps " : "",
 	       budget_mbps ? budget_mbps : "", share_mode ? " --share" : "");
 
-	fd = open_device(device, minors);
-	if (fd >= 0 && stats_dir(minors[device], stats_path, sizeof(stats_path)))
-		before = read_stats(stats_path);
+	fd = open_device(device);
+	if (fd >= 0 && debugfs_dir(fd, dir, sizeof(dir)))
+		before = read_stats(dir);
+	else
+		dir[0] = '\0';
 	if (share_mode) {
-		peer_fd = open_device(device ? 0 : 1, minors);
+		peer_fd = open_device(device ? 0 : 1);
 		if (peer_fd < 0) {
 			printf("not ok 1 open device %d, the peer of --share\n", device ? 0 : 1);
 			return 1;
 		}
-		if (stats_dir(minors[device ? 0 : 1], peer_stats_path, sizeof(peer_stats_path)))
-			peer_before = read_stats(peer_stats_path);
+		if (debugfs_dir(peer_fd, peer_dir, sizeof(peer_dir)))
+			peer_before = read_stats(peer_dir);
+		else
+			peer_dir[0] = '\0';
 		peer_gtt0 = dgmm_region_used(peer_fd, DRM_DGMM_REGION_GTT);
 		peer_vram0 = dgmm_region_used(peer_fd, DRM_DGMM_REGION_VRAM);
 	}
@@ -1080,10 +1075,10 @@ int main(int argc, char **argv)
 	injected = faults ? faults_setup(false) : 0;
 	if (old_budget[0])
 		dgmm_write_file(BUDGET_PARAM, old_budget);
-	if (stats_path[0])
-		after = read_stats(stats_path);
-	if (peer_stats_path[0])
-		peer_after = read_stats(peer_stats_path);
+	if (dir[0])
+		after = read_stats(dir);
+	if (peer_dir[0])
+		peer_after = read_stats(peer_dir);
 
 	printf("# operations %llu: creates %llu, CPU writes %llu, fills %llu, copies %llu,",
 	       (unsigned long long)sum.ops, (unsigned long long)sum.creates,
@@ -1104,7 +1099,7 @@ int main(int argc, char **argv)
 	if (faults)
 		printf("# faults injected (failslab, fail_page_alloc): %lld\n", injected);
 	if (evict_mode)
-		print_eviction(&sum, &before, &after, stats_path[0], run_seconds);
+		print_eviction(&sum, &before, &after, dir[0], run_seconds);
 	if (share_mode) {
 		printf("# shared BOs %llu; peer jobs %llu: fills %llu, copies %llu, ",
 		       (unsigned long long)sum.shares, (unsigned long long)sum.peer_tries,
@@ -1163,7 +1158,7 @@ int main(int argc, char **argv)
 		       sum.spurious ? "not ok" : "ok", (unsigned long long)sum.spurious);
 		ok = ok && !sum.spurious;
 	}
-	if (share_mode && (!stats_path[0] || !peer_stats_path[0])) {
+	if (share_mode && (!dir[0] || !peer_dir[0])) {
 		printf("not ok 4 no debugfs stats on both devices: sharing not counted\n");
 		ok = false;
 	} else if (share_mode) {
