@@ -19,8 +19,7 @@ say "booting the VM: two dgmm devices, vkms; the demo runs about a minute"
 	sed -un 's/\r$//; s/^DEMO: /  /p' || true
 rc=${PIPESTATUS[0]}
 grep -q '^DGMM-DEMO-EXIT' "$log" || die "the demo did not finish in the VM (exit $rc; log: $log)"
-sed -n '/^DGMM-TRACE-BEGIN/,/^DGMM-TRACE-END/p' "$log" | sed '1d;$d' | tr -d '\r' |
-	base64 -d | gunzip >"$dat" || die "no trace in $log"
+dgmm_take_trace "$log" "$dat" || die "no trace in $log"
 
 say "report"
 sed -n '/^DEMO-REPORT-BEGIN/,/^DEMO-REPORT-END/p' "$log" | sed '1d;$d' | sed 's/^/  /'

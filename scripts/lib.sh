@@ -61,6 +61,13 @@ dgmm_kernel_paths() {
 	KBUILD=$DGMM_CACHE/build-$KVER_PKG-$DGMM_FLAVOUR-$hash
 }
 
+# Takes the trace the guest printed (dgmm_print_trace in scripts/guest/lib.sh)
+# out of console log @1 into trace.dat @2.
+dgmm_take_trace() { # log trace.dat
+	sed -n '/^DGMM-TRACE-BEGIN/,/^DGMM-TRACE-END/p' "$1" | sed '1d;$d' | tr -d '\r' |
+		base64 -d | gunzip >"$2"
+}
+
 # Where the flavour's dgmm.ko is built: in the work tree for the check kernel,
 # as kernel developers expect of M=; in a copy under out/ for the others, so
 # that building for one kernel never overwrites the objects of another.

@@ -11,9 +11,7 @@ rc=0
 "$DGMM_ROOT/scripts/run-vm.sh" --mode trace --log "$log" --timeout 900 >/dev/null || rc=$?
 grep -q '^DGMM-TRACE-RECORD-EXIT 0' "$log" ||
 	die "trace-cmd record failed in the VM (exit $rc; log: $log)"
-# The console carries the gzipped trace in base64 between two markers.
-sed -n '/^DGMM-TRACE-BEGIN/,/^DGMM-TRACE-END/p' "$log" | sed '1d;$d' | tr -d '\r' |
-	base64 -d | gunzip >"$dat" || die "no trace in $log"
+dgmm_take_trace "$log" "$dat" || die "no trace in $log"
 report=$DGMM_OUT/trace.txt
 trace-cmd report "$dat" >"$report" 2>/dev/null || die "trace-cmd report $dat failed"
 say "trace-cmd report $dat (the first evictions):"

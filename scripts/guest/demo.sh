@@ -16,7 +16,7 @@
 # long step 1 runs (30 s).
 seconds=${dgmm_demo_seconds:-30}
 
-tap_ok() { # file: "N of M ok", from its TAP plan
+tap_summary() { # file: "N of M ok", from its TAP plan
 	echo "$(grep -c '^ok' "$1") of $(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$1" | head -1) ok"
 }
 
@@ -59,8 +59,8 @@ for d in $devices; do
 	echo "  move_notify sent: $(stat_of "$d" dmabuf_move_notifies)," \
 		"received: $(stat_of "$d" dmabuf_invalidations), re-maps: $(stat_of "$d" dmabuf_maps)"
 done
-echo "verification: pressure $(tap_ok /tmp/demo-stress.tap), sharing $(tap_ok /tmp/demo-share.tap)," \
-	"vkms scanout $(tap_ok /tmp/demo-vkms.tap)"
+echo "verification: pressure $(tap_summary /tmp/demo-stress.tap)," \
+	"sharing $(tap_summary /tmp/demo-share.tap), vkms scanout $(tap_summary /tmp/demo-vkms.tap)"
 grep -h '# bytes verified' /tmp/demo-stress.tap /tmp/demo-share.tap | sed 's/^# /  /'
 echo "DEMO-REPORT-END"
 # Said here: trace-cmd's own exit status is not the command's.

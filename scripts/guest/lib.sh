@@ -8,6 +8,16 @@ dgmm_load_modules() {
 	modprobe dgmm $DGMM_ARGS || return 1
 }
 
+# Prints trace-cmd's trace.dat @1, gzipped, in base64 between two markers,
+# for the host to take from the console (dgmm_take_trace in scripts/lib.sh).
+dgmm_print_trace() { # trace.dat
+	# Nothing of the kernel's may land in the middle of the base64.
+	dmesg -n 1
+	echo "DGMM-TRACE-BEGIN"
+	gzip -c "$1" | base64
+	echo "DGMM-TRACE-END"
+}
+
 # Number of PCI functions bound to dgmm.
 dgmm_bound_count() {
 	ls -d /sys/bus/pci/drivers/dgmm/0000:* 2>/dev/null | wc -l
