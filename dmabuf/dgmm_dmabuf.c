@@ -40,8 +40,10 @@
  * aperture) or in SYSTEM, and owns no pages: a device job that uses it maps
  * the attachment under the reservation and hands its DMA addresses to the
  * engine. move_notify drops the mapping after the jobs that use it have
- * finished; the next job maps again. Importing a dgmm BO into its own
- * device gives back the same GEM object.
+ * finished; the next job maps again. When its last GEM reference goes it
+ * detaches at once, in a worker, while TTM frees it only once the whole
+ * shared reservation is idle. Importing a dgmm BO into its own device
+ * gives back the same GEM object.
  */
 
 #include <linux/dma-buf.h>
@@ -529,6 +531,19 @@ void dgmm_dmabuf_move_notify(struct dgmm_bo *bo)
 	dma_buf_move_notify(bo->dmabuf);
 }
 
+/* Unmaps an imported BO's attachment, if mapped; its jobs are done. */
+static void drop_mapping(struct dgmm_bo *bo)
+{
+	struct ttm_tt *tt = bo->tbo.ttm;
+
+	dgmm_bo_assert_held(bo);
+	if (!tt || !tt->sg)
+		return;
+	dma_buf_unmap_attachment(bo->tbo.base.import_attach, tt->sg, DMA_BIDIRECTIONAL);
+	tt->sg = NULL;
+	trace_dgmm_dmabuf_import_unmap(bo, bo->tbo.base.import_attach->dmabuf->exp_name);
+}
+
 /**
  * dgmm_dmabuf_import_unmap - drop an imported BO's mapping
  * @bo: an imported BO, reserved
@@ -546,11 +561,10 @@ int dgmm_dmabuf_import_unmap(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx)
 	struct dgmm_copy_engine *engine = bo->mm->engine;
 	struct dma_resv_iter cursor;
 	struct dma_fence *fence;
-	struct ttm_tt *tt = bo->tbo.ttm;
 	long ret;
 
 	dgmm_bo_assert_held(bo);
-	if (!tt || !tt->sg)
+	if (!bo->tbo.ttm || !bo->tbo.ttm->sg)
 		return 0;
 	/*
 	 * Only this device's jobs use the mapping, and each ends within the
@@ -567,9 +581,7 @@ int dgmm_dmabuf_import_unmap(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx)
 		if (ret < 0)
 			return ret;
 	}
-	dma_buf_unmap_attachment(bo->tbo.base.import_attach, tt->sg, DMA_BIDIRECTIONAL);
-	tt->sg = NULL;
-	trace_dgmm_dmabuf_import_unmap(bo, bo->tbo.base.import_attach->dmabuf->exp_name);
+	drop_mapping(bo);
 	return 0;
 }
 
@@ -625,19 +637,63 @@ static void drop_own_fences(struct dgmm_bo *bo)
 }
 
 /**
- * dgmm_dmabuf_import_release - an imported BO is destroyed
+ * dgmm_dmabuf_import_release - TTM frees an imported BO
  * @bo: the imported BO, reserved (its reservation is the exporter's)
  *
- * Drops its mapping (waiting for this device's jobs), then this device's
- * finished fences in the exporter's reservation.
+ * Every fence of the reservation has signalled: this device's fences that
+ * still ran when the attachment went (dgmm_dmabuf_import_free()) go now.
  */
 void dgmm_dmabuf_import_release(struct dgmm_bo *bo)
 {
-	struct ttm_operation_ctx ctx = { .interruptible = false };
-
-	/* Cannot fail: the wait is not interruptible. */
-	dgmm_dmabuf_import_unmap(bo, &ctx);
+	dgmm_bo_assert_held(bo);
+	/* The mapping went with the attachment. */
+	drm_WARN_ON_ONCE(bo->mm->drm, bo->tbo.ttm && bo->tbo.ttm->sg);
 	drop_own_fences(bo);
+}
+
+/*
+ * An imported BO's last GEM reference went (dgmm_dmabuf_import_free()):
+ * its mapping, this device's finished fences and its attachment go. No job
+ * uses the mapping: a job holds its BOs until it is freed, after its fence
+ * signalled.
+ */
+static void import_detach_work(struct work_struct *work)
+{
+	struct dgmm_bo *bo = container_of(work, struct dgmm_bo, detach_work);
+	struct dma_buf_attachment *attach = bo->tbo.base.import_attach;
+
+	dma_resv_lock(bo->tbo.base.resv, NULL);
+	drop_mapping(bo);
+	drop_own_fences(bo);
+	/* Under the reservation: unplug and move_notify look at it there. */
+	bo->tbo.base.import_attach = NULL;
+	dma_resv_unlock(bo->tbo.base.resv);
+	/* No more move_notify; a non-dynamic exporter's mapping goes too. */
+	dma_buf_detach(attach->dmabuf, attach);
+	ttm_bo_put(&bo->tbo);
+}
+
+/**
+ * dgmm_dmabuf_import_free - an imported BO's last GEM reference went
+ * @bo: the imported BO; its TTM reference passes to the detach
+ *
+ * TTM frees a BO only once every fence of its reservation has signalled,
+ * and an imported BO's is the exporter's: other devices' fences and users'
+ * (a sync_file imported into the dma-buf) are there too, and may never
+ * signal. The attachment does not wait for them. A non-dynamic exporter
+ * (the system dma-heap) mapped it at attach time for the whole life of the
+ * attachment; importing the same dma-buf again while that mapping stays
+ * maps the same pages twice for this device.
+ *
+ * The detach runs on the device's detach worker: the last reference may go
+ * where taking the reservation is not allowed (the scheduler's free_job,
+ * drm_exec's unlocking with other reservations still held).
+ * dgmm_dmabuf_import() waits for pending detaches before it attaches.
+ */
+void dgmm_dmabuf_import_free(struct dgmm_bo *bo)
+{
+	INIT_WORK(&bo->detach_work, import_detach_work);
+	queue_work(bo->mm->detach_wq, &bo->detach_work);
 }
 
 /* Does the exporter's table cover exactly @pages whole pages? */
@@ -745,6 +801,8 @@ struct drm_gem_object *dgmm_dmabuf_import(struct dgmm_mm *mm, struct dma_buf *dm
 		return ERR_PTR(-EINVAL);
 	}
 
+	/* An earlier import of it on this device may still be detaching. */
+	flush_workqueue(mm->detach_wq);
 	err = dma_resv_lock_interruptible(dmabuf->resv, NULL);
 	if (err)
 		return ERR_PTR(err);
@@ -761,6 +819,7 @@ struct drm_gem_object *dgmm_dmabuf_import(struct dgmm_mm *mm, struct dma_buf *dm
 		return ERR_CAST(attach);
 	}
 	get_dma_buf(dmabuf);
+	bo->import_buf = dmabuf;
 	bo->tbo.base.import_attach = attach;
 	return &bo->tbo.base;
 }

@@ -23,5 +23,6 @@ struct drm_gem_object *dgmm_dmabuf_import(struct dgmm_mm *mm, struct dma_buf *dm
 int dgmm_dmabuf_import_map(struct dgmm_bo *bo);
 int dgmm_dmabuf_import_unmap(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx);
 void dgmm_dmabuf_import_release(struct dgmm_bo *bo);
+void dgmm_dmabuf_import_free(struct dgmm_bo *bo);
 
 #endif

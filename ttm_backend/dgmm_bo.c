@@ -4,14 +4,16 @@
  *
  * Lifetime: the GEM reference count owns the BO for handles and dma-bufs;
  * the GEM free callback drops the TTM reference, and CPU mappings hold TTM
- * references of their own, so a mapping outlives the last handle. TTM calls
- * dgmm_bo_destroy() once the BO is idle and unreferenced.
+ * references of their own, so a mapping outlives the last handle. An
+ * imported BO's GEM free passes the TTM reference to its detach (dmabuf/).
+ * TTM calls dgmm_bo_destroy() once the BO is idle and unreferenced.
  *
  * CPU faults: a BO in VRAM outside the CPU-visible window is moved into the
  * window, or to GTT when the window is full, before the fault is served
  * (as amdgpu's fault_reserve_notify does). After unplug faults map a dummy page.
  */
 
+#include <linux/dma-buf.h>
 #include <linux/mm.h>
 #include <kunit/visibility.h>
 #include <drm/drm_drv.h>
@@ -37,9 +39,9 @@ static void dgmm_bo_destroy(struct ttm_buffer_object *tbo)
 	list_del(&bo->link);
 	mutex_unlock(&bo->mm->bo_lock);
 
-	/* TTM unmapped an imported BO's attachment already (delete_mem_notify). */
-	if (tbo->base.import_attach)
-		drm_prime_gem_destroy(&tbo->base, NULL);
+	/* Its attachment went with its last GEM reference (dmabuf/). */
+	if (bo->import_buf)
+		dma_buf_put(bo->import_buf);
 	drm_gem_object_release(&tbo->base);
 	kfree(bo);
 }
@@ -234,7 +236,13 @@ static const struct vm_operations_struct dgmm_bo_vm_ops = {
 
 static void dgmm_gem_free(struct drm_gem_object *obj)
 {
-	ttm_bo_put(&gem_to_dgmm_bo(obj)->tbo);
+	struct dgmm_bo *bo = gem_to_dgmm_bo(obj);
+
+	/* The detach takes the TTM reference over and drops it when done. */
+	if (obj->import_attach)
+		dgmm_dmabuf_import_free(bo);
+	else
+		ttm_bo_put(&bo->tbo);
 }
 
 /*

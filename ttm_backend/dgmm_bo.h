@@ -3,6 +3,7 @@
 #define _DGMM_BO_H_
 
 #include <linux/dma-resv.h>
+#include <linux/workqueue.h>
 #include <drm/ttm/ttm_bo.h>
 
 #include "placement/dgmm_placement.h"
@@ -56,6 +57,11 @@ enum dgmm_move_reason {
  * @dmabuf_pinned_in: TTM_PL_* where those pins hold it, valid while
  *		      @dmabuf_pins > 0
  * @link: entry in the memory manager's BO list, under dgmm_mm.bo_lock
+ * @import_buf: for an imported BO, the dma-buf it imports, referenced until
+ *		the BO is destroyed: its reservation object is the BO's, and
+ *		outlives the attachment (dmabuf/)
+ * @detach_work: an imported BO's detach, queued when its last GEM
+ *		 reference goes (dgmm_dmabuf_import_free())
  */
 struct dgmm_bo {
 	struct ttm_buffer_object tbo;
@@ -72,6 +78,8 @@ struct dgmm_bo {
 	unsigned int dmabuf_pins;
 	u32 dmabuf_pinned_in;
 	struct list_head link;
+	struct dma_buf *import_buf;
+	struct work_struct detach_work;
 };
 
 static inline struct dgmm_bo *to_dgmm_bo(struct ttm_buffer_object *tbo)

@@ -14,6 +14,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <kunit/visibility.h>
 #include <drm/drm_device.h>
 #include <drm/drm_drv.h>
@@ -82,8 +83,8 @@ static void dgmm_ttm_tt_unpopulate(struct ttm_device *bdev, struct ttm_tt *tt)
 
 /*
  * The BO's backing store goes for good (TTM waited for it to be idle): an
- * imported BO's attachment mapping goes with it, before dgmm_bo_destroy()
- * detaches.
+ * imported BO lets go of this device's fences in the exporter's
+ * reservation (its attachment went with its last GEM reference).
  */
 static void dgmm_ttm_delete_mem_notify(struct ttm_buffer_object *tbo)
 {
@@ -300,11 +301,14 @@ int dgmm_mm_init(struct dgmm_mm *mm, const struct dgmm_mm_config *cfg)
 	mutex_init(&mm->bo_lock);
 	INIT_LIST_HEAD(&mm->bos);
 	dgmm_move_budget_init(&mm->budget, ktime_get());
+	mm->detach_wq = alloc_workqueue("dgmm-detach", WQ_UNBOUND, 0);
+	if (!mm->detach_wq)
+		return -ENOMEM;
 	err = ttm_device_init(&mm->ttm, &dgmm_ttm_funcs, drm->dev,
 			      drm->anon_inode->i_mapping,
 			      drm->vma_offset_manager, false, false);
 	if (err)
-		return err;
+		goto err_wq;
 
 	err = dgmm_vram_mgr_init(&mm->vram, &mm->ttm, cfg->vram_size,
 				 cfg->vram_visible_size);
@@ -316,6 +320,8 @@ int dgmm_mm_init(struct dgmm_mm *mm, const struct dgmm_mm_config *cfg)
 
 err_ttm:
 	ttm_device_fini(&mm->ttm);
+err_wq:
+	destroy_workqueue(mm->detach_wq);
 	mutex_destroy(&mm->bo_lock);
 	return err;
 }
@@ -381,6 +387,8 @@ void dgmm_mm_unplug(struct dgmm_mm *mm)
 {
 	struct dgmm_bo *bo, *next;
 
+	/* Imports whose last GEM reference went detach first. */
+	flush_workqueue(mm->detach_wq);
 	/* Not under bo_lock: a BO's last put takes it, under other locks. */
 	mutex_lock(&mm->bo_lock);
 	bo = next_bo_get(mm, NULL);
@@ -406,6 +414,8 @@ void dgmm_mm_fini(struct dgmm_mm *mm)
 {
 	int err;
 
+	/* The last detaches hold their BOs: they end before TTM does. */
+	destroy_workqueue(mm->detach_wq);
 	/* VRAM first: what it still holds is evicted to GTT and SYSTEM. */
 	err = dgmm_vram_mgr_fini(&mm->vram, &mm->ttm);
 	if (err)

@@ -53,6 +53,8 @@ struct dgmm_mm_config {
  * @bos: every live dgmm_bo of the device
  * @next_bo_id: the last BO id handed out
  * @budget: the move budget of device jobs (eviction/dgmm_evict.h)
+ * @detach_wq: where imported BOs whose last GEM reference went detach
+ *	       from their dma-bufs (dmabuf/)
  * @stats: counters since load: @stats.moves; @stats.clears, the fills that
  *	   zeroed new VRAM, and @stats.cleared_bytes they wrote;
  *	   @stats.clears_skipped, BOs placed in VRAM that was all cleared already;
@@ -87,6 +89,7 @@ struct dgmm_mm {
 	struct list_head bos;
 	atomic64_t next_bo_id;
 	struct dgmm_move_budget budget;
+	struct workqueue_struct *detach_wq;
 	struct {
 		atomic64_t moves;
 		atomic64_t clears;

@@ -886,8 +886,8 @@ TEST_F(share, imports_system_heap_buffer)
 	y = foreign_buffer(_metadata, self->b, alloc.fd, map, SIZE);
 	/*
 	 * CPU access ends before the import goes: the heap syncs every mapped
-	 * attachment without holding off their unmapping, which the importer's
-	 * BO does when it is freed, later, in TTM's worker.
+	 * attachment without holding off their unmapping, which the importer
+	 * does when its BO's last handle goes, a little later, in a worker.
 	 */
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
 	EXPECT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
@@ -895,6 +895,51 @@ TEST_F(share, imports_system_heap_buffer)
 	munmap(map, SIZE);
 	close(alloc.fd);
 	close(heap);
+}
+
+/*
+ * An import lets go of a foreign buffer when its last handle goes, not when
+ * the buffer's reservation is idle: with a user's fence (sw_sync) still
+ * unsignalled in it, importing the buffer again right away finds the old
+ * attachment gone. The system heap maps a buffer for each attachment when
+ * it is made, so an attachment that stayed would map the same pages for the
+ * device twice (DMA-API debugging counts that as an error).
+ */
+TEST_F(share, closed_import_detaches_at_once)
+{
+	struct dma_heap_allocation_data alloc = { .len = MiB, .fd_flags = O_RDWR | O_CLOEXEC };
+	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	int timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	__u32 y = 0, again = 0;
+	long errors;
+
+	if (heap < 0)
+		SKIP(return, "no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
+	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
+	close(heap);
+	if (dgmm_dmabuf_attachments(alloc.fd) != 0)
+		SKIP(goto out, "no /sys/kernel/debug/dma_buf/bufinfo to count attachments");
+	ASSERT_EQ(0, dgmm_prime_import(self->b, alloc.fd, &y));
+	ASSERT_EQ(0, dgmm_submit_fill(self->b, y, 0, MiB, 0x5a));
+	ASSERT_EQ(0, dgmm_gem_wait(self->b, y, -1));
+	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
+	if (timeline >= 0) {
+		ASSERT_EQ(0, dgmm_user_fence_into(timeline, alloc.fd));
+	} else {
+		TH_LOG("no %s: the reservation is idle", SW_SYNC_PATH);
+	}
+	errors = dgmm_dma_api_errors();
+
+	EXPECT_EQ(0, dgmm_gem_close(self->b, y));
+	ASSERT_EQ(0, dgmm_prime_import(self->b, alloc.fd, &again));
+	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
+	if (errors >= 0)
+		EXPECT_EQ(errors, dgmm_dma_api_errors());
+	EXPECT_EQ(0, dgmm_gem_close(self->b, again));
+out:
+	if (timeline >= 0)
+		close(timeline);
+	close(alloc.fd);
 }
 
 TEST_HARNESS_MAIN

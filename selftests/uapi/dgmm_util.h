@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -452,6 +453,52 @@ static inline int dgmm_user_fence_into(int timeline, int buf)
 		err = -errno;
 	close(create.fence);
 	return err;
+}
+
+/*
+ * How many devices are attached to dma-buf @buf, as dma-buf's debugfs
+ * lists them (where its inode number names it); -1 if that cannot be read.
+ */
+static inline int dgmm_dmabuf_attachments(int buf)
+{
+	FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "r");
+	char line[512];
+	bool found = false;
+	unsigned long ino;
+	struct stat st;
+	int n = -1;
+
+	if (!f)
+		return -1;
+	if (fstat(buf, &st)) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		/* A buffer's line: size, flags, mode, count, exporter, inode, name. */
+		if (!found)
+			found = line[0] >= '0' && line[0] <= '9' &&
+				sscanf(line, "%*s %*s %*s %*s %*s %lu", &ino) == 1 &&
+				ino == st.st_ino;
+		else if (sscanf(line, "Total %d devices attached", &n) == 1)
+			break;
+	}
+	fclose(f);
+	return n;
+}
+
+/* DMA-API debugging's error count so far; -1 without CONFIG_DMA_API_DEBUG. */
+static inline long dgmm_dma_api_errors(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/dma-api/error_count", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
 }
 
 static inline const char *dgmm_region_name(__u32 region)
