@@ -6,7 +6,9 @@
 #
 #   make check    static checks, then KUnit and selftests in the VM; the last
 #                 line is "N passed, N failed, N skipped"
-#   make demo     boot the VM and show both devices and their memory
+#   make demo     the manager's whole job in the VM, traced: a report of
+#                 moves, evictions, sharing and verification, and
+#                 out/demo.png, VRAM and GTT in use over time
 #   make bench    build a kernel without debug options (once), boot it with
 #                 bochs too and print the benchmark table (out/bench.txt)
 #   make trace    record dgmm's trace events in the VM with trace-cmd during a
@@ -17,6 +19,7 @@
 #   make module   build dgmm.ko and dgmm_test.ko against the cached kernel
 #   make deps     only install the Debian packages
 #   make kernel   only build the test kernel
+#   make uapi-doc regenerate docs/uapi-reference.rst from the uAPI header
 #   make clean    remove build products of the work tree (not the kernel cache)
 #
 # checkpatch runs with --strict and no exceptions (scripts/static-checks.sh
@@ -28,7 +31,7 @@
 SHELL := /bin/bash
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all check demo shell vm bench trace module deps kernel userspace clean
+.PHONY: all check demo shell vm bench trace module deps kernel userspace uapi-doc clean
 
 all: module
 
@@ -63,6 +66,9 @@ shell: module userspace
 vm: module userspace
 	@test -n "$(RUN)" || { echo "usage: make vm RUN=script [EXTRA=dir]" >&2; exit 1; }
 	@$(SCRIPTS)/run-vm.sh --run "$(RUN)" $(if $(EXTRA),--extra "$(EXTRA)") --timeout 1800
+
+uapi-doc: kernel
+	@$(SCRIPTS)/uapi-doc.sh
 
 clean:
 	@if . $(SCRIPTS)/lib.sh 2>/dev/null && dgmm_kernel_paths 2>/dev/null && \

@@ -7,7 +7,9 @@
 #   warning against Debian's own kernel headers (no KUnit, no
 #   DMABUF_MOVE_NOTIFY), as a user outside this project builds it
 #   7 every program the scripts and the builds run comes from a package
-#   deps.sh installs, or from Debian's essential base
+#   deps.sh installs, or from Debian's essential base   8 the uAPI header's
+#   kernel-doc is complete, docs/uapi-reference.rst is generated from it and
+#   current, and docs/uapi.md covers every ioctl (scripts/uapi-doc.sh)
 # Exit status: 0 if every check passed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -31,7 +33,7 @@ result() { # status description [log]
 }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 
 "${kmake[@]}" clean >/dev/null 2>&1
 dgmm_record_programs "$logs/build.programs" "${kmake[@]}" W=1 modules >"$logs/build.log" 2>&1
@@ -96,5 +98,9 @@ python3 "$DGMM_ROOT/scripts/check-programs.py" check --packages "$("$DGMM_ROOT/s
 	"${args[@]}" >"$logs/programs.log" 2>&1
 result $? "every program the scripts and builds run comes from a package deps.sh installs" \
 	"$logs/programs.log"
+
+"$DGMM_ROOT/scripts/uapi-doc.sh" --check >"$logs/uapi-doc.log" 2>&1
+result $? "uAPI kernel-doc complete, docs/uapi-reference.rst current, docs/uapi.md covers every ioctl" \
+	"$logs/uapi-doc.log"
 
 exit $failed
