@@ -19,12 +19,22 @@ of every section and fails the run on:
   - a kernel log line with a warning, BUG, Oops, lockdep report, hung task,
     soft lockup, or a non-empty kmemleak report.
 
+KUnit's KTAP sections are read by the kernel's own parser, kunit.py parse
+(--kunit-parser, from the kernel tree): its results are the ones counted,
+and a run fails where kunit.py says the suite failed or where it and this
+script's reader of the same lines disagree on the number of results. Its
+report of every suite is saved with --kunit-report.
+
 The last line printed is the summary: "N passed, N failed, N skipped".
 """
 
 import argparse
+import json
+import os
 import re
+import subprocess
 import sys
+import tempfile
 
 RESULT = re.compile(r"^(\s*)(not ok|ok) (\d+)\b(.*)$")
 PLAN = re.compile(r"^(\s*)1\.\.(\d+)")
@@ -99,6 +109,49 @@ class Section:
         if plan is not None and plan != top:
             return [f"plan says {plan} tests, {top} reported"]
         return []
+
+
+def kunit_leaves(group, path=()):
+    """(status, name) of every test case in kunit.py's JSON, depth first."""
+    leaves = []
+    for case in group.get("test_cases", []):
+        status = {"PASS": "passed", "SKIP": "skipped"}.get(case["status"], "failed")
+        leaves.append((status, "/".join(path + (case["name"],))))
+    for sub in group.get("sub_groups", []):
+        leaves += kunit_leaves(sub, path + (sub["name"],))
+    return leaves
+
+
+def kunit_parse(parser, section):
+    """Run kunit.py parse on a KTAP section.
+
+    Returns (leaves, report, problems): the results as kunit.py read them,
+    its human-readable report, and what makes the section fail beyond a
+    failed test.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        ktap = os.path.join(tmp, "results.ktap")
+        out = os.path.join(tmp, "results.json")
+        with open(ktap, "w") as f:
+            f.write("\n".join(section.lines) + "\n")
+        run = subprocess.run([sys.executable, parser, "parse", f"--json={out}", ktap],
+                             capture_output=True, text=True)
+        report = run.stdout + run.stderr
+        try:
+            with open(out) as f:
+                group = json.load(f)
+        except (OSError, ValueError):
+            last = [l for l in report.splitlines() if l.strip()][-1:] or ["no output"]
+            return [], report, [f"kunit.py parse gave no results (exit {run.returncode}): "
+                                f"{last[0].strip()}"]
+    leaves = kunit_leaves(group)
+    problems = []
+    if run.returncode and not any(st == "failed" for st, _ in leaves):
+        problems.append(f"kunit.py parse failed (exit {run.returncode}) without a failed test")
+    ours = len(section.results())
+    if ours != len(leaves):
+        problems.append(f"kunit.py parse read {len(leaves)} results, dgmm's reader {ours}")
+    return leaves, report, problems
 
 
 # A kernel record can land in the middle of a line the guest's userspace is
@@ -223,6 +276,11 @@ def main():
     ap.add_argument("--require-kmemleak", action="append", default=[],
                     metavar="LABEL", const="", nargs="?",
                     help="fail if the log (unlabelled without LABEL) has no kmemleak scan")
+    ap.add_argument("--kunit-parser", metavar="KUNIT_PY",
+                    help="the kernel tree's tools/testing/kunit/kunit.py, which reads "
+                         "the KUnit sections")
+    ap.add_argument("--kunit-report", metavar="FILE",
+                    help="save kunit.py's report of every KUnit section here")
     args = ap.parse_args()
 
     exits = {}
@@ -246,12 +304,22 @@ def main():
 
     passed = failed = skipped = 0
     failures = []
+    reports = []
 
     for s in sections:
         if s.kind.endswith("kmemleak"):
             continue
         label = f"{s.kind}:{s.name}"
         leaves = s.results()
+        if s.kind.endswith("kunit"):
+            if not args.kunit_parser:
+                failed += 1
+                failures.append(f"{label}: no --kunit-parser to read its KTAP")
+            else:
+                leaves, report, problems = kunit_parse(args.kunit_parser, s)
+                reports.append(f"== {label}\n{report}")
+                failed += len(problems)
+                failures += [f"{label}: {p}" for p in problems]
         for status, text in leaves:
             if status == "passed":
                 passed += 1
@@ -282,6 +350,9 @@ def main():
 
     failed += len(log_problems)
     failures += log_problems
+    if args.kunit_report:
+        with open(args.kunit_report, "w") as f:
+            f.write("\n".join(reports))
 
     for f in failures:
         print(f"FAIL {f}")

@@ -3,7 +3,7 @@
 # statically check dgmm, boot the VM with the tests on the project's debug
 # kernel, again with a virtual IOMMU and both devices behind a PCIe switch
 # (a subset; DGMM_FULL=1 for all of it), then on Debian's own kernel, and
-# judge the three logs.
+# judge the three logs (KUnit's KTAP through the kernel's kunit.py parse).
 # The last line printed is "N passed, N failed, N skipped".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -47,8 +47,10 @@ else
 fi
 
 say "results"
+dgmm_kernel_paths
 python3 "$DGMM_ROOT/scripts/check-log.py" "$log" "distro=$distro_log" "iommu=$iommu_log" \
 	--vm-exit "$vm_rc" --vm-exit "distro=$distro_rc" --vm-exit "iommu=$iommu_rc" \
+	--kunit-parser "$KSRC/tools/testing/kunit/kunit.py" --kunit-report "$DGMM_OUT/kunit.txt" \
 	--tap "static:checks=$DGMM_OUT/static.tap" \
 	--expect static:checks \
 	--expect guest:load \
