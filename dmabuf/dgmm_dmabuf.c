@@ -665,7 +665,7 @@ static void import_detach_work(struct work_struct *work)
 	dma_resv_lock(bo->tbo.base.resv, NULL);
 	drop_mapping(bo);
 	drop_own_fences(bo);
-	/* Under the reservation: unplug and move_notify look at it there. */
+	/* Cleared with the mapping, in one hold of the reservation. */
 	bo->tbo.base.import_attach = NULL;
 	dma_resv_unlock(bo->tbo.base.resv);
 	/* No more move_notify; a non-dynamic exporter's mapping goes too. */
@@ -687,12 +687,11 @@ static void import_detach_work(struct work_struct *work)
  *
  * The detach runs on the device's detach worker: the last reference may go
  * where taking the reservation is not allowed (the scheduler's free_job,
- * drm_exec's unlocking with other reservations still held).
- * dgmm_dmabuf_import() waits for pending detaches before it attaches.
+ * drm_exec's unlocking with other reservations still held). Until it has
+ * run, dgmm_dmabuf_import() of the same dma-buf waits for it.
  */
 void dgmm_dmabuf_import_free(struct dgmm_bo *bo)
 {
-	INIT_WORK(&bo->detach_work, import_detach_work);
 	queue_work(bo->mm->detach_wq, &bo->detach_work);
 }
 
@@ -771,25 +770,76 @@ static const struct dma_buf_attach_ops dgmm_importer_ops = {
 	.move_notify = dgmm_dmabuf_invalidate,
 };
 
+/*
+ * This device's import of @dmabuf, with a new GEM reference; NULL if there
+ * is none. One whose last GEM reference went is waited for until it has
+ * detached. Under dgmm_mm.import_lock, so that no other import attaches
+ * meanwhile.
+ */
+static struct drm_gem_object *imported_already(struct dgmm_mm *mm, struct dma_buf *dmabuf)
+{
+	struct dma_buf_attachment *attach;
+	struct drm_gem_object *obj;
+	struct dgmm_bo *dying;
+	int err;
+
+	lockdep_assert_held(&mm->import_lock);
+	for (;;) {
+		err = dma_resv_lock_interruptible(dmabuf->resv, NULL);
+		if (err)
+			return ERR_PTR(err);
+		obj = NULL;
+		dying = NULL;
+		/* The attachment list is under the reservation (dma-buf.c). */
+		list_for_each_entry(attach, &dmabuf->attachments, node) {
+			if (attach->importer_ops != &dgmm_importer_ops ||
+			    attach->dev != mm->drm->dev)
+				continue;
+			obj = attach->importer_priv;
+			if (kref_get_unless_zero(&obj->refcount))
+				break;
+			/* Its detach, which holds a TTM reference, has not ended. */
+			dying = gem_to_dgmm_bo(obj);
+			ttm_bo_get(&dying->tbo);
+			obj = NULL;
+			break;
+		}
+		dma_resv_unlock(dmabuf->resv);
+		if (!dying)
+			return obj;
+		/* Queued by its GEM free, if that has got so far; else look again. */
+		flush_work(&dying->detach_work);
+		ttm_bo_put(&dying->tbo);
+		cond_resched();
+	}
+}
+
 /**
  * dgmm_dmabuf_import - drm_driver.gem_prime_import
  * @mm: the importing device's memory manager
  * @dmabuf: the dma-buf
  *
+ * One attachment per device and dma-buf: a dma-buf this device imports
+ * already (for another file, or for a job of a closed handle) gives back
+ * that BO. A second attachment would map the same pages for the device
+ * twice; a non-dynamic exporter (the system dma-heap) maps at attach time,
+ * and DMA-API debugging reports such an overlap.
+ *
  * Return: the GEM object with a new reference: the BO itself for a dgmm
- * BO of this device, a new imported BO otherwise; or an ERR_PTR: -EINVAL
- * for a dma-buf whose size is not whole pages, -ERESTARTSYS, -ENOMEM, or
- * the exporter's attach error.
+ * BO of this device, this device's import of the dma-buf, or a new
+ * imported BO; or an ERR_PTR: -EINVAL for a dma-buf whose size is not
+ * whole pages, -ERESTARTSYS, -EINTR, -ENOMEM, or the exporter's attach
+ * error.
  */
 struct drm_gem_object *dgmm_dmabuf_import(struct dgmm_mm *mm, struct dma_buf *dmabuf)
 {
 	struct dma_buf_attachment *attach;
+	struct drm_gem_object *obj;
 	struct dgmm_bo *bo;
 	int err;
 
 	if (dgmm_dmabuf_is_dgmm(dmabuf)) {
-		struct drm_gem_object *obj = dmabuf->priv;
-
+		obj = dmabuf->priv;
 		if (obj->dev == mm->drm) {
 			drm_gem_object_get(obj);
 			return obj;
@@ -801,25 +851,37 @@ struct drm_gem_object *dgmm_dmabuf_import(struct dgmm_mm *mm, struct dma_buf *dm
 		return ERR_PTR(-EINVAL);
 	}
 
-	/* An earlier import of it on this device may still be detaching. */
-	flush_workqueue(mm->detach_wq);
-	err = dma_resv_lock_interruptible(dmabuf->resv, NULL);
+	err = mutex_lock_interruptible(&mm->import_lock);
 	if (err)
 		return ERR_PTR(err);
-	bo = dgmm_bo_create_sg(mm, dmabuf->size, dmabuf->resv);
+	obj = imported_already(mm, dmabuf);
+	if (obj)
+		goto out_unlock;
+
+	err = dma_resv_lock_interruptible(dmabuf->resv, NULL);
+	if (err) {
+		obj = ERR_PTR(err);
+		goto out_unlock;
+	}
+	bo = dgmm_bo_create_sg(mm, dmabuf);
 	dma_resv_unlock(dmabuf->resv);
-	if (IS_ERR(bo))
-		return ERR_CAST(bo);
+	if (IS_ERR(bo)) {
+		obj = ERR_CAST(bo);
+		goto out_unlock;
+	}
+	INIT_WORK(&bo->detach_work, import_detach_work);
 
 	/* Once attached, the exporter may call move_notify: the BO is ready. */
 	attach = dma_buf_dynamic_attach(dmabuf, mm->drm->dev, &dgmm_importer_ops,
 					&bo->tbo.base);
 	if (IS_ERR(attach)) {
 		dgmm_bo_put(bo);
-		return ERR_CAST(attach);
+		obj = ERR_CAST(attach);
+		goto out_unlock;
 	}
-	get_dma_buf(dmabuf);
-	bo->import_buf = dmabuf;
 	bo->tbo.base.import_attach = attach;
-	return &bo->tbo.base;
+	obj = &bo->tbo.base;
+out_unlock:
+	mutex_unlock(&mm->import_lock);
+	return obj;
 }

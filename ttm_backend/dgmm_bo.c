@@ -290,9 +290,10 @@ bool dgmm_bo_is_imported(struct dgmm_bo *bo)
 
 static struct dgmm_bo *bo_create(struct dgmm_mm *mm,
 				 const struct dgmm_placement_request *req,
-				 enum ttm_bo_type type, struct dma_resv *resv,
+				 enum ttm_bo_type type, struct dma_buf *import,
 				 const char **why)
 {
+	struct dma_resv *resv = import ? import->resv : NULL;
 	struct ttm_operation_ctx ctx = { .interruptible = true };
 	struct dgmm_bo *bo;
 	int err;
@@ -314,6 +315,15 @@ static struct dgmm_bo *bo_create(struct dgmm_mm *mm,
 	/* Nobody else can see the BO yet: its first placement is a validation. */
 	bo->move_reason = DGMM_MOVE_VALIDATE;
 	INIT_LIST_HEAD(&bo->link);
+	/*
+	 * An imported BO shares the dma-buf's reservation from here on, TTM's
+	 * delayed delete of a BO that fails to initialise included: the
+	 * dma-buf stays until dgmm_bo_destroy().
+	 */
+	if (import) {
+		get_dma_buf(import);
+		bo->import_buf = import;
+	}
 	drm_gem_private_object_init(mm->drm, &bo->tbo.base, req->size);
 	bo->tbo.base.funcs = &dgmm_gem_funcs;
 
@@ -382,9 +392,9 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_create_kernel);
 /**
  * dgmm_bo_create_sg - create the BO of an imported dma-buf
  * @mm: the importing device's memory manager
- * @size: the dma-buf's size, a multiple of PAGE_SIZE
- * @resv: the dma-buf's reservation object, held by the caller; the BO
- *	  shares it, so that both devices' fences meet in one place
+ * @dmabuf: the dma-buf, its reservation object held by the caller; the BO
+ *	    shares it, so that both devices' fences meet in one place, and
+ *	    keeps a reference to the dma-buf until it is destroyed
  *
  * A TTM SG BO: no pages, no copies. It is created in SYSTEM, unmapped; a
  * device job places it in GTT, and dmabuf/ then maps the attachment and
@@ -393,18 +403,18 @@ EXPORT_SYMBOL_IF_KUNIT(dgmm_bo_create_kernel);
  *
  * Return: the BO with one GEM reference, or an ERR_PTR.
  */
-struct dgmm_bo *dgmm_bo_create_sg(struct dgmm_mm *mm, u64 size, struct dma_resv *resv)
+struct dgmm_bo *dgmm_bo_create_sg(struct dgmm_mm *mm, struct dma_buf *dmabuf)
 {
 	struct dgmm_placement_request req = {
-		.size = size,
+		.size = dmabuf->size,
 		.preferred = DGMM_DOMAIN_SYSTEM,
 		.allowed = DGMM_DOMAIN_GTT | DGMM_DOMAIN_SYSTEM,
 	};
 	struct dgmm_bo *bo;
 	int err;
 
-	dma_resv_assert_held(resv);
-	bo = bo_create(mm, &req, ttm_bo_type_sg, resv, NULL);
+	dma_resv_assert_held(dmabuf->resv);
+	bo = bo_create(mm, &req, ttm_bo_type_sg, dmabuf, NULL);
 	if (IS_ERR(bo))
 		return bo;
 	/* From now on its place is GTT: the engine reaches it there. */

@@ -9,6 +9,7 @@
 #include "placement/dgmm_placement.h"
 
 struct dgmm_mm;
+struct dma_buf;
 
 /**
  * enum dgmm_move_reason - why a BO moves (trace events, statistics)
@@ -57,9 +58,9 @@ enum dgmm_move_reason {
  * @dmabuf_pinned_in: TTM_PL_* where those pins hold it, valid while
  *		      @dmabuf_pins > 0
  * @link: entry in the memory manager's BO list, under dgmm_mm.bo_lock
- * @import_buf: for an imported BO, the dma-buf it imports, referenced until
- *		the BO is destroyed: its reservation object is the BO's, and
- *		outlives the attachment (dmabuf/)
+ * @import_buf: for an imported BO, the dma-buf it imports, referenced from
+ *		its creation until it is destroyed: its reservation object is
+ *		the BO's, and outlives the attachment (dmabuf/)
  * @detach_work: an imported BO's detach, queued when its last GEM
  *		 reference goes (dgmm_dmabuf_import_free())
  */
@@ -142,7 +143,7 @@ int dgmm_bo_promote(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx, s64 budge
 int dgmm_bo_pin(struct dgmm_bo *bo, u32 domain, enum dgmm_move_reason reason);
 int dgmm_bo_move_locked(struct dgmm_bo *bo, u32 domain, enum dgmm_move_reason reason,
 			struct ttm_operation_ctx *ctx);
-struct dgmm_bo *dgmm_bo_create_sg(struct dgmm_mm *mm, u64 size, struct dma_resv *resv);
+struct dgmm_bo *dgmm_bo_create_sg(struct dgmm_mm *mm, struct dma_buf *dmabuf);
 bool dgmm_bo_is_imported(struct dgmm_bo *bo);
 void dgmm_bo_unpin(struct dgmm_bo *bo);
 struct dgmm_mem;

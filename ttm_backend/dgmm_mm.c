@@ -298,12 +298,13 @@ int dgmm_mm_init(struct dgmm_mm *mm, const struct dgmm_mm_config *cfg)
 		.gtt_size = PAGE_ALIGN(cfg->gtt_size),
 		.system_size = (u64)totalram_pages() << PAGE_SHIFT,
 	};
-	mutex_init(&mm->bo_lock);
-	INIT_LIST_HEAD(&mm->bos);
-	dgmm_move_budget_init(&mm->budget, ktime_get());
 	mm->detach_wq = alloc_workqueue("dgmm-detach", WQ_UNBOUND, 0);
 	if (!mm->detach_wq)
 		return -ENOMEM;
+	mutex_init(&mm->bo_lock);
+	mutex_init(&mm->import_lock);
+	INIT_LIST_HEAD(&mm->bos);
+	dgmm_move_budget_init(&mm->budget, ktime_get());
 	err = ttm_device_init(&mm->ttm, &dgmm_ttm_funcs, drm->dev,
 			      drm->anon_inode->i_mapping,
 			      drm->vma_offset_manager, false, false);
@@ -322,6 +323,7 @@ err_ttm:
 	ttm_device_fini(&mm->ttm);
 err_wq:
 	destroy_workqueue(mm->detach_wq);
+	mutex_destroy(&mm->import_lock);
 	mutex_destroy(&mm->bo_lock);
 	return err;
 }
@@ -401,6 +403,8 @@ void dgmm_mm_unplug(struct dgmm_mm *mm)
 		ttm_bo_put(&bo->tbo);
 		bo = next;
 	}
+	/* Files that closed meanwhile: their imports' detaches, then TTM's frees. */
+	flush_workqueue(mm->detach_wq);
 	flush_workqueue(mm->ttm.wq);
 }
 
@@ -424,6 +428,7 @@ void dgmm_mm_fini(struct dgmm_mm *mm)
 	if (err)
 		drm_err(mm->drm, "evicting GTT at teardown failed: %d\n", err);
 	ttm_device_fini(&mm->ttm);
+	mutex_destroy(&mm->import_lock);
 	mutex_destroy(&mm->bo_lock);
 }
 

@@ -55,6 +55,9 @@ struct dgmm_mm_config {
  * @budget: the move budget of device jobs (eviction/dgmm_evict.h)
  * @detach_wq: where imported BOs whose last GEM reference went detach
  *	       from their dma-bufs (dmabuf/)
+ * @import_lock: serialises imports of dma-bufs of other exporters, so that
+ *		 the device attaches to each dma-buf once (dmabuf/); taken
+ *		 outside any reservation
  * @stats: counters since load: @stats.moves; @stats.clears, the fills that
  *	   zeroed new VRAM, and @stats.cleared_bytes they wrote;
  *	   @stats.clears_skipped, BOs placed in VRAM that was all cleared already;
@@ -90,6 +93,7 @@ struct dgmm_mm {
 	atomic64_t next_bo_id;
 	struct dgmm_move_budget budget;
 	struct workqueue_struct *detach_wq;
+	struct mutex import_lock; /* see kernel-doc */
 	struct {
 		atomic64_t moves;
 		atomic64_t clears;

@@ -898,46 +898,63 @@ TEST_F(share, imports_system_heap_buffer)
 }
 
 /*
- * An import lets go of a foreign buffer when its last handle goes, not when
- * the buffer's reservation is idle: with a user's fence (sw_sync) still
- * unsignalled in it, importing the buffer again right away finds the old
- * attachment gone. The system heap maps a buffer for each attachment when
- * it is made, so an attachment that stayed would map the same pages for the
- * device twice (DMA-API debugging counts that as an error).
+ * A device attaches to a foreign buffer once, and lets go of it when its
+ * last handle goes, not when the buffer's reservation is idle. A second
+ * file of the same device that imports the buffer gets the same BO; with a
+ * user's fence (sw_sync) still unsignalled in the reservation, importing
+ * the buffer again right after the last handle closed finds the old
+ * attachment gone (or still in use by a job that has not been freed, and
+ * then the same). The system heap maps a buffer for each attachment when
+ * it is made, so a second attachment would map the same pages for the
+ * device twice: DMA-API debugging counts that as an error.
  */
 TEST_F(share, closed_import_detaches_at_once)
 {
 	struct dma_heap_allocation_data alloc = { .len = MiB, .fd_flags = O_RDWR | O_CLOEXEC };
 	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
 	int timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
-	__u32 y = 0, again = 0;
+	int fds[DGMM_MAX_DEVICES], n, other = -1;
+	__u32 y = 0, y2 = 0, again = 0;
 	long errors;
 
-	if (heap < 0)
-		SKIP(return, "no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
+	if (heap < 0 || timeline < 0)
+		SKIP(goto out, "needs /dev/dma_heap/system and %s", SW_SYNC_PATH);
 	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
-	close(heap);
 	if (dgmm_dmabuf_attachments(alloc.fd) != 0)
 		SKIP(goto out, "no /sys/kernel/debug/dma_buf/bufinfo to count attachments");
+	errors = dgmm_dma_api_errors();
+	/* A second file of device 1. */
+	n = dgmm_open_devices(fds, NULL, DGMM_MAX_DEVICES);
+	ASSERT_GE(n, 2);
+	for (int i = 0; i < n; i++)
+		if (i == 1)
+			other = fds[i];
+		else
+			close(fds[i]);
+
 	ASSERT_EQ(0, dgmm_prime_import(self->b, alloc.fd, &y));
+	ASSERT_EQ(0, dgmm_prime_import(other, alloc.fd, &y2));
+	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
 	ASSERT_EQ(0, dgmm_submit_fill(self->b, y, 0, MiB, 0x5a));
 	ASSERT_EQ(0, dgmm_gem_wait(self->b, y, -1));
-	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
-	if (timeline < 0)
-		TH_LOG("no %s: the reservation is idle", SW_SYNC_PATH);
-	ASSERT_EQ(0, timeline < 0 ? 0 : dgmm_user_fence_into(timeline, alloc.fd));
-	errors = dgmm_dma_api_errors();
+	ASSERT_EQ(0, dgmm_user_fence_into(timeline, alloc.fd));
 
 	EXPECT_EQ(0, dgmm_gem_close(self->b, y));
+	EXPECT_EQ(0, dgmm_gem_close(other, y2));
 	ASSERT_EQ(0, dgmm_prime_import(self->b, alloc.fd, &again));
 	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
 	if (errors >= 0)
 		EXPECT_EQ(errors, dgmm_dma_api_errors());
 	EXPECT_EQ(0, dgmm_gem_close(self->b, again));
 out:
+	if (other >= 0)
+		close(other);
 	if (timeline >= 0)
 		close(timeline);
-	close(alloc.fd);
+	if (heap >= 0)
+		close(heap);
+	if (alloc.fd > 0)
+		close(alloc.fd);
 }
 
 TEST_HARNESS_MAIN

@@ -480,7 +480,8 @@ static inline int dgmm_dmabuf_attachments(int buf)
 			found = line[0] >= '0' && line[0] <= '9' &&
 				sscanf(line, "%*s %*s %*s %*s %*s %lu", &ino) == 1 &&
 				ino == st.st_ino;
-		else if (sscanf(line, "Total %d devices attached", &n) == 1)
+		else if (strstr(line, " devices attached") &&
+			 sscanf(line, "Total %d devices attached", &n) == 1)
 			break;
 	}
 	fclose(f);
