@@ -46,6 +46,7 @@
  * gives back the same GEM object.
  */
 
+#include <linux/delay.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
@@ -640,8 +641,9 @@ static void drop_own_fences(struct dgmm_bo *bo)
  * dgmm_dmabuf_import_release - TTM frees an imported BO
  * @bo: the imported BO, reserved (its reservation is the exporter's)
  *
- * Every fence of the reservation has signalled: this device's fences that
- * still ran when the attachment went (dgmm_dmabuf_import_free()) go now.
+ * Every fence of the reservation has signalled. The attachment went before
+ * (dgmm_dmabuf_import_detach()); this device's fences that have come since
+ * (a later import of the same dma-buf) go too, as at the detach.
  */
 void dgmm_dmabuf_import_release(struct dgmm_bo *bo)
 {
@@ -651,25 +653,49 @@ void dgmm_dmabuf_import_release(struct dgmm_bo *bo)
 	drop_own_fences(bo);
 }
 
-/*
- * An imported BO's last GEM reference went (dgmm_dmabuf_import_free()):
- * its mapping, this device's finished fences and its attachment go. No job
- * uses the mapping: a job holds its BOs until it is freed, after its fence
- * signalled.
+/**
+ * dgmm_dmabuf_import_detach - an imported BO lets go of its dma-buf
+ * @bo: an imported BO, not reserved; nobody will use it on the device any
+ *	more (its last GEM reference went, or the device is unplugged)
+ *
+ * Drops its mapping, this device's finished fences in the exporter's
+ * reservation, and its GTT space (a move to SYSTEM, which for an imported
+ * BO moves nothing), then detaches: no more move_notify, and a
+ * non-dynamic exporter's attach-time mapping goes too. The BO keeps its
+ * reference to the dma-buf, whose reservation it shares until TTM frees it.
+ * Whoever clears the attachment, under the reservation, detaches it: the
+ * second caller finds nothing to do.
  */
-static void import_detach_work(struct work_struct *work)
+void dgmm_dmabuf_import_detach(struct dgmm_bo *bo)
 {
-	struct dgmm_bo *bo = container_of(work, struct dgmm_bo, detach_work);
-	struct dma_buf_attachment *attach = bo->tbo.base.import_attach;
+	struct ttm_operation_ctx ctx = { .interruptible = false };
+	struct dma_buf_attachment *attach;
+	int err;
 
 	dma_resv_lock(bo->tbo.base.resv, NULL);
+	attach = bo->tbo.base.import_attach;
+	if (!attach) {
+		dma_resv_unlock(bo->tbo.base.resv);
+		return;
+	}
+	/* No job of the device uses the mapping: the move does not wait. */
+	err = dgmm_bo_move_locked(bo, DGMM_DOMAIN_SYSTEM, DGMM_MOVE_DMABUF, &ctx);
+	if (err)
+		drm_dbg(bo->mm->drm, "import: BO %llu keeps its GTT space (%d)\n", bo->id, err);
 	drop_mapping(bo);
 	drop_own_fences(bo);
 	/* Cleared with the mapping, in one hold of the reservation. */
-	bo->tbo.base.import_attach = NULL;
+	WRITE_ONCE(bo->tbo.base.import_attach, NULL);
 	dma_resv_unlock(bo->tbo.base.resv);
-	/* No more move_notify; a non-dynamic exporter's mapping goes too. */
 	dma_buf_detach(attach->dmabuf, attach);
+}
+
+/* The detach of an imported BO whose last GEM reference went. */
+static void import_detach_work(struct work_struct *work)
+{
+	struct dgmm_bo *bo = container_of(work, struct dgmm_bo, detach_work);
+
+	dgmm_dmabuf_import_detach(bo);
 	ttm_bo_put(&bo->tbo);
 }
 
@@ -792,25 +818,27 @@ static struct drm_gem_object *imported_already(struct dgmm_mm *mm, struct dma_bu
 		dying = NULL;
 		/* The attachment list is under the reservation (dma-buf.c). */
 		list_for_each_entry(attach, &dmabuf->attachments, node) {
-			if (attach->importer_ops != &dgmm_importer_ops ||
-			    attach->dev != mm->drm->dev)
+			struct drm_gem_object *ours = attach->importer_priv;
+
+			/* Not attach->dev: a rebound device has the same one. */
+			if (attach->importer_ops != &dgmm_importer_ops || ours->dev != mm->drm)
 				continue;
-			obj = attach->importer_priv;
-			if (kref_get_unless_zero(&obj->refcount))
+			if (kref_get_unless_zero(&ours->refcount)) {
+				obj = ours;
 				break;
+			}
 			/* Its detach, which holds a TTM reference, has not ended. */
-			dying = gem_to_dgmm_bo(obj);
+			dying = gem_to_dgmm_bo(ours);
 			ttm_bo_get(&dying->tbo);
-			obj = NULL;
 			break;
 		}
 		dma_resv_unlock(dmabuf->resv);
 		if (!dying)
 			return obj;
 		/* Queued by its GEM free, if that has got so far; else look again. */
-		flush_work(&dying->detach_work);
+		if (!flush_work(&dying->detach_work))
+			msleep(1);
 		ttm_bo_put(&dying->tbo);
-		cond_resched();
 	}
 }
 

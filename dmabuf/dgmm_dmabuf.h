@@ -24,5 +24,6 @@ int dgmm_dmabuf_import_map(struct dgmm_bo *bo);
 int dgmm_dmabuf_import_unmap(struct dgmm_bo *bo, struct ttm_operation_ctx *ctx);
 void dgmm_dmabuf_import_release(struct dgmm_bo *bo);
 void dgmm_dmabuf_import_free(struct dgmm_bo *bo);
+void dgmm_dmabuf_import_detach(struct dgmm_bo *bo);
 
 #endif

@@ -238,8 +238,12 @@ static void dgmm_gem_free(struct drm_gem_object *obj)
 {
 	struct dgmm_bo *bo = gem_to_dgmm_bo(obj);
 
-	/* The detach takes the TTM reference over and drops it when done. */
-	if (obj->import_attach)
+	/*
+	 * The detach takes the TTM reference over and drops it when done.
+	 * Unplug may have detached the BO already (and clears the attachment
+	 * under the reservation, not held here): the detach then does nothing.
+	 */
+	if (READ_ONCE(obj->import_attach))
 		dgmm_dmabuf_import_free(bo);
 	else
 		ttm_bo_put(&bo->tbo);
@@ -252,15 +256,19 @@ static void dgmm_gem_free(struct drm_gem_object *obj)
  */
 static int dgmm_gem_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 {
+	struct dgmm_bo *bo = gem_to_dgmm_bo(obj);
 	int ret;
 
-	if (!obj->import_attach)
+	if (!dgmm_bo_is_imported(bo))
 		return drm_gem_ttm_mmap(obj, vma);
 	/* Not our vm_ops on the exporter's mapping. */
 	vma->vm_private_data = NULL;
 	vma->vm_ops = NULL;
-	/* Not obj->dma_buf: DRM clears it when the last handle goes. */
-	ret = dma_buf_mmap(obj->import_attach->dmabuf, vma, 0);
+	/*
+	 * Not obj->dma_buf, which DRM clears when the last handle goes, nor
+	 * the attachment, which unplug takes away.
+	 */
+	ret = dma_buf_mmap(bo->import_buf, vma, 0);
 	/* The reference drm_gem_mmap_obj() took is for our own mappings. */
 	if (!ret)
 		drm_gem_object_put(obj);

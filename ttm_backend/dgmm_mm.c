@@ -359,12 +359,16 @@ static void unplug_bo(struct dgmm_mm *mm, struct dgmm_bo *bo)
 		dma_resv_unlock(bo->tbo.base.resv);
 		return;
 	}
+	if (dgmm_bo_is_imported(bo)) {
+		/* Its attachment goes now, not when its file closes. */
+		dma_resv_unlock(bo->tbo.base.resv);
+		dgmm_dmabuf_import_detach(bo);
+		return;
+	}
 	tt = bo->tbo.ttm;
 	/* Importers drop their mappings of it (and wait for their jobs). */
 	dgmm_dmabuf_move_notify(bo);
-	if (dgmm_bo_is_imported(bo))
-		dgmm_dmabuf_import_unmap(bo, &ctx);
-	else if (!bo->tbo.pin_count && bo->tbo.resource && tt && ttm_tt_is_populated(tt))
+	if (!bo->tbo.pin_count && bo->tbo.resource && tt && ttm_tt_is_populated(tt))
 		/* An empty placement drops the pages with their DMA mappings. */
 		err = ttm_bo_validate(&bo->tbo, &gutting, &ctx);
 	dma_resv_unlock(bo->tbo.base.resv);
@@ -378,8 +382,8 @@ static void unplug_bo(struct dgmm_mm *mm, struct dgmm_bo *bo)
  *
  * Open files keep BOs after the device is unbound; their pages must not
  * stay mapped for a device that is gone. Each BO's importers are told
- * first; then an imported BO's attachment is unmapped, and a BO with pages
- * loses them (its contents are gone with the device: CPU mappings already
+ * first; an imported BO detaches from its dma-buf (with the exporter's
+ * mapping for the device), and a BO with pages loses them (its contents are gone with the device: CPU mappings already
  * fault in a dummy page). VRAM needs nothing. A BO pinned for another
  * device keeps its pages and mapping until that device lets go. TTM's
  * delayed deletions, which hold the pages of finished moves, are waited

@@ -900,21 +900,23 @@ TEST_F(share, imports_system_heap_buffer)
 /*
  * A device attaches to a foreign buffer once, and lets go of it when its
  * last handle goes, not when the buffer's reservation is idle. A second
- * file of the same device that imports the buffer gets the same BO; with a
- * user's fence (sw_sync) still unsignalled in the reservation, importing
- * the buffer again right after the last handle closed finds the old
- * attachment gone (or still in use by a job that has not been freed, and
- * then the same). The system heap maps a buffer for each attachment when
- * it is made, so a second attachment would map the same pages for the
- * device twice: DMA-API debugging counts that as an error.
+ * file of the same device that imports the buffer gets the same BO (one
+ * attachment). With a user's fence (sw_sync) still unsignalled in the
+ * reservation, the attachment goes once both handles are closed and the
+ * job that wrote the buffer is freed; importing the buffer again makes one
+ * attachment. The system heap maps a buffer for each attachment when it is
+ * made, so a second attachment would map the same pages for the device
+ * twice: DMA-API debugging counts that as an error.
  */
 TEST_F(share, closed_import_detaches_at_once)
 {
 	struct dma_heap_allocation_data alloc = { .len = MiB, .fd_flags = O_RDWR | O_CLOEXEC };
+	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
 	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
 	int timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
-	int fds[DGMM_MAX_DEVICES], n, other = -1;
+	int fds[DGMM_MAX_DEVICES], n, other = -1, attached = -1;
 	__u32 y = 0, y2 = 0, again = 0;
+	__u8 *map;
 	long errors;
 
 	if (heap < 0 || timeline < 0)
@@ -936,11 +938,26 @@ TEST_F(share, closed_import_detaches_at_once)
 	ASSERT_EQ(0, dgmm_prime_import(other, alloc.fd, &y2));
 	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
 	ASSERT_EQ(0, dgmm_submit_fill(self->b, y, 0, MiB, 0x5a));
-	ASSERT_EQ(0, dgmm_gem_wait(self->b, y, -1));
+	ASSERT_EQ(0, dgmm_gem_wait(other, y2, -1));
+	map = mmap(NULL, MiB, PROT_READ, MAP_SHARED, alloc.fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	EXPECT_EQ(MiB, check_bytes(map, MiB, 0x5a));
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+	EXPECT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	munmap(map, MiB);
 	ASSERT_EQ(0, dgmm_user_fence_into(timeline, alloc.fd));
 
 	EXPECT_EQ(0, dgmm_gem_close(self->b, y));
 	EXPECT_EQ(0, dgmm_gem_close(other, y2));
+	/* The job's free, after its fence, is the last thing it waits for. */
+	for (int i = 0; i < 100; i++) {
+		attached = dgmm_dmabuf_attachments(alloc.fd);
+		if (attached == 0)
+			break;
+		usleep(100 * 1000);
+	}
+	EXPECT_EQ(0, attached);
 	ASSERT_EQ(0, dgmm_prime_import(self->b, alloc.fd, &again));
 	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
 	if (errors >= 0)

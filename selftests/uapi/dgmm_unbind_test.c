@@ -321,6 +321,59 @@ TEST_F(unbind, idle_foreign_buffer_does_not_hold_module)
 	ASSERT_TRUE(is_bound(self->pci));
 }
 
+/*
+ * An import of a foreign buffer (a system dma-heap buffer, which is mapped
+ * for the device when it is attached) lets go of it at the unbind, while
+ * its file still holds it: no mapping stays for the device that is gone.
+ * The rebound device imports the buffer afresh (one attachment, no
+ * overlapping mapping) and writes it.
+ */
+TEST_F(unbind, import_detached_at_unbind)
+{
+	struct dma_heap_allocation_data alloc = { .len = 1 << 20, .fd_flags = O_RDWR | O_CLOEXEC };
+	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
+	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC), fd = -1;
+	__u32 handle = 0, again = 0;
+	__u8 *map;
+	long errors;
+
+	if (heap < 0)
+		SKIP(return, "no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
+	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
+	close(heap);
+	if (dgmm_dmabuf_attachments(alloc.fd) != 0)
+		SKIP(return, "no /sys/kernel/debug/dma_buf/bufinfo to count attachments");
+	errors = dgmm_dma_api_errors();
+	ASSERT_EQ(0, dgmm_prime_import(self->fd, alloc.fd, &handle));
+	ASSERT_EQ(0, dgmm_submit_fill(self->fd, handle, 0, 1 << 20, 0x21));
+	ASSERT_EQ(0, dgmm_gem_wait(self->fd, handle, -1));
+	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
+
+	ASSERT_EQ(0, write_sysfs("unbind", self->pci));
+	EXPECT_EQ(0, dgmm_dmabuf_attachments(alloc.fd));
+	ASSERT_EQ(0, write_sysfs("bind", self->pci));
+	ASSERT_TRUE(is_bound(self->pci));
+
+	ASSERT_EQ(1, dgmm_open_devices(&fd, NULL, 1));
+	ASSERT_EQ(0, dgmm_prime_import(fd, alloc.fd, &again));
+	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
+	ASSERT_EQ(0, dgmm_submit_fill(fd, again, 0, 1 << 20, 0x43));
+	ASSERT_EQ(0, dgmm_gem_wait(fd, again, -1));
+	map = mmap(NULL, 1 << 20, PROT_READ, MAP_SHARED, alloc.fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	EXPECT_EQ(0x43, map[0]);
+	EXPECT_EQ(0x43, map[(1 << 20) - 1]);
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+	EXPECT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	munmap(map, 1 << 20);
+	if (errors >= 0)
+		EXPECT_EQ(errors, dgmm_dma_api_errors());
+	dgmm_gem_close(fd, again);
+	close(fd);
+	close(alloc.fd);
+}
+
 TEST_F(unbind, rebound_device_works)
 {
 	struct drm_dgmm_query_regions *r;
