@@ -837,7 +837,7 @@ static struct drm_gem_object *imported_already(struct dgmm_mm *mm, struct dma_bu
 			return obj;
 		/* Queued by its GEM free, if that has got so far; else look again. */
 		if (!flush_work(&dying->detach_work))
-			msleep(1);
+			usleep_range(1000, 2000);
 		ttm_bo_put(&dying->tbo);
 	}
 }

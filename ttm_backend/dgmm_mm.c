@@ -383,11 +383,11 @@ static void unplug_bo(struct dgmm_mm *mm, struct dgmm_bo *bo)
  * Open files keep BOs after the device is unbound; their pages must not
  * stay mapped for a device that is gone. Each BO's importers are told
  * first; an imported BO detaches from its dma-buf (with the exporter's
- * mapping for the device), and a BO with pages loses them (its contents are gone with the device: CPU mappings already
- * fault in a dummy page). VRAM needs nothing. A BO pinned for another
- * device keeps its pages and mapping until that device lets go. TTM's
- * delayed deletions, which hold the pages of finished moves, are waited
- * for.
+ * mapping for the device), and a BO with pages loses them (its contents
+ * are gone with the device: CPU mappings already fault in a dummy page).
+ * VRAM needs nothing. A BO pinned for another device keeps its pages and
+ * mapping until that device lets go. TTM's delayed deletions, which hold
+ * the pages of finished moves, are waited for.
  */
 void dgmm_mm_unplug(struct dgmm_mm *mm)
 {
