@@ -65,10 +65,23 @@ static void dgmm_debugfs_init(struct drm_minor *minor)
 	dgmm_engine_debugfs_init(&ddev->engine, minor->debugfs_root);
 }
 
+/*
+ * Inside drm_dev_enter(): drm_ioctl() checks for unplug only as the ioctl
+ * starts, and an import that attached after dgmm_mm_unplug() had passed
+ * would keep its attachment, and the exporter's mapping for this device,
+ * until its file closes. drm_dev_unplug() waits for the import instead.
+ */
 static struct drm_gem_object *dgmm_gem_prime_import(struct drm_device *drm,
 						    struct dma_buf *dmabuf)
 {
-	return dgmm_dmabuf_import(&to_dgmm_device(drm)->mm, dmabuf);
+	struct drm_gem_object *obj;
+	int idx;
+
+	if (!drm_dev_enter(drm, &idx))
+		return ERR_PTR(-ENODEV);
+	obj = dgmm_dmabuf_import(&to_dgmm_device(drm)->mm, dmabuf);
+	drm_dev_exit(idx);
+	return obj;
 }
 
 static const struct drm_driver dgmm_drm_driver = {

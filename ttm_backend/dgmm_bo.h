@@ -19,7 +19,8 @@ struct dma_buf;
  * @DGMM_MOVE_FAULT: a CPU fault needed it where the CPU can reach it
  * @DGMM_MOVE_MIGRATE: userspace asked for it to move
  * @DGMM_MOVE_SWAP: its pages went to swap
- * @DGMM_MOVE_DMABUF: a dma-buf importer needed it (pin, map)
+ * @DGMM_MOVE_DMABUF: a dma-buf importer needed it (pin, map), or an
+ *		     imported BO let go of its dma-buf (to SYSTEM)
  */
 enum dgmm_move_reason {
 	DGMM_MOVE_NONE,

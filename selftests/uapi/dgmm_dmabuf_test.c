@@ -903,8 +903,8 @@ TEST_F(share, imports_system_heap_buffer)
  * file of the same device that imports the buffer gets the same BO (one
  * attachment). With a user's fence (sw_sync) still unsignalled in the
  * reservation, the attachment goes once both handles are closed and the
- * job that wrote the buffer is freed; importing the buffer again makes one
- * attachment. The system heap maps a buffer for each attachment when it is
+ * job that wrote the buffer is freed, and the BO's GTT space with it;
+ * importing the buffer again makes one attachment. The system heap maps a buffer for each attachment when it is
  * made, so a second attachment would map the same pages for the device
  * twice: DMA-API debugging counts that as an error.
  */
@@ -916,6 +916,7 @@ TEST_F(share, closed_import_detaches_at_once)
 	int timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
 	int fds[DGMM_MAX_DEVICES], n, other = -1, attached = -1;
 	__u32 y = 0, y2 = 0, again = 0;
+	__u64 gtt;
 	__u8 *map;
 	long errors;
 
@@ -947,6 +948,7 @@ TEST_F(share, closed_import_detaches_at_once)
 	EXPECT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
 	munmap(map, MiB);
 	ASSERT_EQ(0, dgmm_user_fence_into(timeline, alloc.fd));
+	gtt = dgmm_region(self->b, DRM_DGMM_REGION_GTT).used;
 
 	EXPECT_EQ(0, dgmm_gem_close(self->b, y));
 	EXPECT_EQ(0, dgmm_gem_close(other, y2));
@@ -958,6 +960,8 @@ TEST_F(share, closed_import_detaches_at_once)
 		usleep(100 * 1000);
 	}
 	EXPECT_EQ(0, attached);
+	/* The BO waits in TTM for the user's fence, but not in GTT. */
+	EXPECT_LE(dgmm_region(self->b, DRM_DGMM_REGION_GTT).used + MiB, gtt);
 	ASSERT_EQ(0, dgmm_prime_import(self->b, alloc.fd, &again));
 	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
 	if (errors >= 0)

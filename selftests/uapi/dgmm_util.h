@@ -488,18 +488,24 @@ static inline int dgmm_dmabuf_attachments(int buf)
 	return n;
 }
 
-/* DMA-API debugging's error count so far; -1 without CONFIG_DMA_API_DEBUG. */
-static inline long dgmm_dma_api_errors(void)
+/* The number a sysfs or debugfs file holds; -1 if it cannot be read. */
+static inline long long dgmm_read_number(const char *path)
 {
-	FILE *f = fopen("/sys/kernel/debug/dma-api/error_count", "r");
-	long n = -1;
+	FILE *f = fopen(path, "r");
+	long long n = -1;
 
 	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
+		if (fscanf(f, "%lld", &n) != 1)
 			n = -1;
 		fclose(f);
 	}
 	return n;
+}
+
+/* DMA-API debugging's error count so far; -1 without CONFIG_DMA_API_DEBUG. */
+static inline long dgmm_dma_api_errors(void)
+{
+	return dgmm_read_number("/sys/kernel/debug/dma-api/error_count");
 }
 
 static inline const char *dgmm_region_name(__u32 region)
