@@ -904,9 +904,10 @@ TEST_F(share, imports_system_heap_buffer)
  * attachment). With a user's fence (sw_sync) still unsignalled in the
  * reservation, the attachment goes once both handles are closed and the
  * job that wrote the buffer is freed, and the BO's GTT space with it;
- * importing the buffer again makes one attachment. The system heap maps a buffer for each attachment when it is
- * made, so a second attachment would map the same pages for the device
- * twice: DMA-API debugging counts that as an error.
+ * importing the buffer again makes one attachment. The system heap maps a
+ * buffer for each attachment when it is made, so a second attachment would
+ * map the same pages for the device twice: DMA-API debugging counts that as
+ * an error.
  */
 TEST_F(share, closed_import_detaches_at_once)
 {
