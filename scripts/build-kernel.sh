@@ -66,7 +66,7 @@ if [ ! -f "$KSRC/Makefile" ]; then
 fi
 
 kver=$(make -s -C "$KSRC" kernelversion)
-say "building the $DGMM_FLAVOUR kernel $kver (first run only, 4 to 7 min on 2 cores) in $KBUILD"
+say "building the $DGMM_FLAVOUR kernel $kver (first run only, 4 to 9 min on 2 cores) in $KBUILD"
 rm -rf "$KBUILD"
 mkdir -p "$KBUILD"
 

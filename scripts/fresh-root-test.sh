@@ -4,7 +4,7 @@
 # installs, plus git and make, the README's prerequisites), clones this
 # repository's HEAD into it, and runs 'make demo' then 'make check' there in
 # a chroot, reporting the wall time of each. Not part of 'make check': it
-# downloads a system and builds a kernel, 10 to 15 minutes in all.
+# downloads a system and builds a kernel, about 25 minutes in all.
 #
 #   scripts/fresh-root-test.sh [DIR]     (as root; DIR: /var/tmp/dgmm-fresh-root)
 #
