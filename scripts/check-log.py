@@ -19,11 +19,12 @@ of every section and fails the run on:
   - a kernel log line with a warning, BUG, Oops, lockdep report, hung task,
     soft lockup, or a non-empty kmemleak report.
 
-KUnit's KTAP sections are read by the kernel's own parser, kunit.py parse
-(--kunit-parser, from the kernel tree): its results are the ones counted,
-and a run fails where kunit.py says the suite failed or where it and this
-script's reader of the same lines disagree on the number of results. Its
-report of every suite is saved with --kunit-report.
+Every section's results (KUnit's KTAP, the kselftests' and the guest's
+TAP) are read by the kernel's own parser, kunit.py parse (--kunit-parser,
+from the kernel tree): its results are the ones counted, and a run fails
+where kunit.py says a section failed or where it and this script's reader
+of the same lines disagree on the number of results. Its report of every
+section is saved with --kunit-report.
 
 The last line printed is the summary: "N passed, N failed, N skipped".
 """
@@ -146,7 +147,9 @@ def kunit_parse(parser, section):
                                 f"{last[0].strip()}"]
     leaves = kunit_leaves(group)
     problems = []
-    if run.returncode and not any(st == "failed" for st, _ in leaves):
+    # kunit.py also exits 1 for a section whose every test was skipped.
+    if (run.returncode and not any(st == "failed" for st, _ in leaves)
+            and not (leaves and all(st == "skipped" for st, _ in leaves))):
         problems.append(f"kunit.py parse failed (exit {run.returncode}) without a failed test")
     ours = len(section.results())
     if ours != len(leaves):
@@ -276,11 +279,11 @@ def main():
     ap.add_argument("--require-kmemleak", action="append", default=[],
                     metavar="LABEL", const="", nargs="?",
                     help="fail if the log (unlabelled without LABEL) has no kmemleak scan")
-    ap.add_argument("--kunit-parser", metavar="KUNIT_PY",
+    ap.add_argument("--kunit-parser", metavar="KUNIT_PY", required=True,
                     help="the kernel tree's tools/testing/kunit/kunit.py, which reads "
-                         "the KUnit sections")
+                         "every section's results")
     ap.add_argument("--kunit-report", metavar="FILE",
-                    help="save kunit.py's report of every KUnit section here")
+                    help="save kunit.py's report of every section here")
     args = ap.parse_args()
 
     exits = {}
@@ -310,16 +313,10 @@ def main():
         if s.kind.endswith("kmemleak"):
             continue
         label = f"{s.kind}:{s.name}"
-        leaves = s.results()
-        if s.kind.endswith("kunit"):
-            if not args.kunit_parser:
-                failed += 1
-                failures.append(f"{label}: no --kunit-parser to read its KTAP")
-            else:
-                leaves, report, problems = kunit_parse(args.kunit_parser, s)
-                reports.append(f"== {label}\n{report}")
-                failed += len(problems)
-                failures += [f"{label}: {p}" for p in problems]
+        leaves, report, problems = kunit_parse(args.kunit_parser, s)
+        reports.append(f"== {label}\n{report}")
+        failed += len(problems)
+        failures += [f"{label}: {p}" for p in problems]
         for status, text in leaves:
             if status == "passed":
                 passed += 1
