@@ -15,7 +15,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <linux/dma-buf.h>
-#include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
 #include <sys/mman.h>
 
@@ -870,31 +869,27 @@ TEST_F(share, imports_udmabuf)
 
 TEST_F(share, imports_system_heap_buffer)
 {
-	struct dma_heap_allocation_data alloc = {
-		.len = SIZE, .fd_flags = O_RDWR | O_CLOEXEC,
-	};
-	int heap = open("/dev/dma_heap/system", O_RDONLY);
 	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
+	int buf = dgmm_heap_buffer(SIZE);
 	__u32 *map, y;
 
-	if (heap < 0)
-		SKIP(return, "no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
-	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
-	map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd, 0);
+	if (buf == -ENODEV)
+		SKIP(return, "no %s (CONFIG_DMABUF_HEAPS_SYSTEM)", DGMM_HEAP_PATH);
+	ASSERT_GE(buf, 0);
+	map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
 	ASSERT_NE(MAP_FAILED, map);
-	ASSERT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
-	y = foreign_buffer(_metadata, self->b, alloc.fd, map, SIZE);
+	ASSERT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_SYNC, &sync));
+	y = foreign_buffer(_metadata, self->b, buf, map, SIZE);
 	/*
 	 * CPU access ends before the import goes: the heap syncs every mapped
 	 * attachment without holding off their unmapping, which the importer
 	 * does when its BO's last handle goes, a little later, in a worker.
 	 */
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
-	EXPECT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	EXPECT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_SYNC, &sync));
 	dgmm_gem_close(self->b, y);
 	munmap(map, SIZE);
-	close(alloc.fd);
-	close(heap);
+	close(buf);
 }
 
 /*
@@ -911,20 +906,19 @@ TEST_F(share, imports_system_heap_buffer)
  */
 TEST_F(share, closed_import_detaches_at_once)
 {
-	struct dma_heap_allocation_data alloc = { .len = MiB, .fd_flags = O_RDWR | O_CLOEXEC };
 	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
-	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
 	int timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	int buf = dgmm_heap_buffer(MiB);
 	int fds[DGMM_MAX_DEVICES], n, other = -1, attached = -1;
 	__u32 y = 0, y2 = 0, again = 0;
 	__u64 gtt;
 	__u8 *map;
 	long errors;
 
-	if (heap < 0 || timeline < 0)
-		SKIP(goto out, "needs /dev/dma_heap/system and %s", SW_SYNC_PATH);
-	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
-	if (dgmm_dmabuf_attachments(alloc.fd) != 0)
+	if (buf == -ENODEV || timeline < 0)
+		SKIP(goto out, "needs %s and %s", DGMM_HEAP_PATH, SW_SYNC_PATH);
+	ASSERT_GE(buf, 0);
+	if (dgmm_dmabuf_attachments(buf) != 0)
 		SKIP(goto out, "no /sys/kernel/debug/dma_buf/bufinfo to count attachments");
 	errors = dgmm_dma_api_errors();
 	/* A second file of device 1. */
@@ -936,26 +930,26 @@ TEST_F(share, closed_import_detaches_at_once)
 		else
 			close(fds[i]);
 
-	ASSERT_EQ(0, dgmm_prime_import(self->b, alloc.fd, &y));
-	ASSERT_EQ(0, dgmm_prime_import(other, alloc.fd, &y2));
-	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
+	ASSERT_EQ(0, dgmm_prime_import(self->b, buf, &y));
+	ASSERT_EQ(0, dgmm_prime_import(other, buf, &y2));
+	EXPECT_EQ(1, dgmm_dmabuf_attachments(buf));
 	ASSERT_EQ(0, dgmm_submit_fill(self->b, y, 0, MiB, 0x5a));
 	ASSERT_EQ(0, dgmm_gem_wait(other, y2, -1));
-	map = mmap(NULL, MiB, PROT_READ, MAP_SHARED, alloc.fd, 0);
+	map = mmap(NULL, MiB, PROT_READ, MAP_SHARED, buf, 0);
 	ASSERT_NE(MAP_FAILED, map);
-	ASSERT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	ASSERT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_SYNC, &sync));
 	EXPECT_EQ(MiB, check_bytes(map, MiB, 0x5a));
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
-	EXPECT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	EXPECT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_SYNC, &sync));
 	munmap(map, MiB);
-	ASSERT_EQ(0, dgmm_user_fence_into(timeline, alloc.fd));
+	ASSERT_EQ(0, dgmm_user_fence_into(timeline, buf));
 	gtt = dgmm_region(self->b, DRM_DGMM_REGION_GTT).used;
 
 	EXPECT_EQ(0, dgmm_gem_close(self->b, y));
 	EXPECT_EQ(0, dgmm_gem_close(other, y2));
 	/* The job's free, after its fence, is the last thing it waits for. */
 	for (int i = 0; i < 100; i++) {
-		attached = dgmm_dmabuf_attachments(alloc.fd);
+		attached = dgmm_dmabuf_attachments(buf);
 		if (attached == 0)
 			break;
 		usleep(100 * 1000);
@@ -963,8 +957,8 @@ TEST_F(share, closed_import_detaches_at_once)
 	EXPECT_EQ(0, attached);
 	/* The BO waits in TTM for the user's fence, but not in GTT. */
 	EXPECT_LE(dgmm_region(self->b, DRM_DGMM_REGION_GTT).used + MiB, gtt);
-	ASSERT_EQ(0, dgmm_prime_import(self->b, alloc.fd, &again));
-	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
+	ASSERT_EQ(0, dgmm_prime_import(self->b, buf, &again));
+	EXPECT_EQ(1, dgmm_dmabuf_attachments(buf));
 	if (errors >= 0)
 		EXPECT_EQ(errors, dgmm_dma_api_errors());
 	EXPECT_EQ(0, dgmm_gem_close(self->b, again));
@@ -973,10 +967,8 @@ out:
 		close(other);
 	if (timeline >= 0)
 		close(timeline);
-	if (heap >= 0)
-		close(heap);
-	if (alloc.fd > 0)
-		close(alloc.fd);
+	if (buf >= 0)
+		close(buf);
 }
 
 TEST_HARNESS_MAIN

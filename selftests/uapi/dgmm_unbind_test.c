@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <fcntl.h>
 #include <linux/dma-buf.h>
-#include <linux/dma-heap.h>
 #include <linux/sync_file.h>
 
 #include "kselftest_harness.h"
@@ -287,28 +286,26 @@ static bool killed_job_in(struct __test_metadata *_metadata, int buf)
  */
 TEST_F(unbind, idle_foreign_buffer_does_not_hold_module)
 {
-	struct dma_heap_allocation_data alloc = { .len = 1 << 20, .fd_flags = O_RDWR | O_CLOEXEC };
-	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC), before, after;
+	int buf = dgmm_heap_buffer(1 << 20), before, after;
 	__u32 handle = 0;
 
-	if (heap < 0)
-		SKIP(return, "no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
-	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
-	close(heap);
-	ASSERT_EQ(0, dgmm_prime_import(self->fd, alloc.fd, &handle));
+	if (buf == -ENODEV)
+		SKIP(return, "no %s (CONFIG_DMABUF_HEAPS_SYSTEM)", DGMM_HEAP_PATH);
+	ASSERT_GE(buf, 0);
+	ASSERT_EQ(0, dgmm_prime_import(self->fd, buf, &handle));
 	ASSERT_EQ(0, dgmm_submit_fill(self->fd, handle, 0, 1 << 20, 0x6d));
 	ASSERT_EQ(0, dgmm_gem_wait(self->fd, handle, -1));
 	dgmm_gem_close(self->fd, handle);
 	close(self->fd);
 	self->fd = -1;
-	if (!killed_job_in(_metadata, alloc.fd))
+	if (!killed_job_in(_metadata, buf))
 		TH_LOG("no %s: no killed job's fence in the buffer", SW_SYNC_PATH);
 
 	before = module_refcnt();
 	ASSERT_EQ(0, write_sysfs("unbind", self->pci));
 	after = module_refcnt();
 	EXPECT_EQ(before, after);
-	close(alloc.fd);
+	close(buf);
 	ASSERT_EQ(0, write_sysfs("bind", self->pci));
 	ASSERT_TRUE(is_bound(self->pci));
 }
@@ -337,50 +334,48 @@ static int open_pci(const char *pci)
  */
 TEST_F(unbind, import_detached_at_unbind)
 {
-	struct dma_heap_allocation_data alloc = { .len = 1 << 20, .fd_flags = O_RDWR | O_CLOEXEC };
 	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
-	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC), fd = -1;
+	int buf = dgmm_heap_buffer(1 << 20), fd = -1;
 	__u32 handle = 0, again = 0;
 	__u8 *map;
 	long errors;
 
-	if (heap < 0)
-		SKIP(return, "no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
-	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
-	close(heap);
-	if (dgmm_dmabuf_attachments(alloc.fd) != 0)
+	if (buf == -ENODEV)
+		SKIP(return, "no %s (CONFIG_DMABUF_HEAPS_SYSTEM)", DGMM_HEAP_PATH);
+	ASSERT_GE(buf, 0);
+	if (dgmm_dmabuf_attachments(buf) != 0)
 		SKIP(return, "no /sys/kernel/debug/dma_buf/bufinfo to count attachments");
 	errors = dgmm_dma_api_errors();
-	ASSERT_EQ(0, dgmm_prime_import(self->fd, alloc.fd, &handle));
+	ASSERT_EQ(0, dgmm_prime_import(self->fd, buf, &handle));
 	ASSERT_EQ(0, dgmm_submit_fill(self->fd, handle, 0, 1 << 20, 0x21));
 	ASSERT_EQ(0, dgmm_gem_wait(self->fd, handle, -1));
-	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
+	EXPECT_EQ(1, dgmm_dmabuf_attachments(buf));
 
 	ASSERT_EQ(0, write_sysfs("unbind", self->pci));
-	EXPECT_EQ(0, dgmm_dmabuf_attachments(alloc.fd));
+	EXPECT_EQ(0, dgmm_dmabuf_attachments(buf));
 	ASSERT_EQ(0, write_sysfs("bind", self->pci));
 	ASSERT_TRUE(is_bound(self->pci));
 
 	/* Not the first node: the old device keeps its minor while self->fd is open. */
 	fd = open_pci(self->pci);
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, dgmm_prime_import(fd, alloc.fd, &again));
-	EXPECT_EQ(1, dgmm_dmabuf_attachments(alloc.fd));
+	ASSERT_EQ(0, dgmm_prime_import(fd, buf, &again));
+	EXPECT_EQ(1, dgmm_dmabuf_attachments(buf));
 	ASSERT_EQ(0, dgmm_submit_fill(fd, again, 0, 1 << 20, 0x43));
 	ASSERT_EQ(0, dgmm_gem_wait(fd, again, -1));
-	map = mmap(NULL, 1 << 20, PROT_READ, MAP_SHARED, alloc.fd, 0);
+	map = mmap(NULL, 1 << 20, PROT_READ, MAP_SHARED, buf, 0);
 	ASSERT_NE(MAP_FAILED, map);
-	ASSERT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	ASSERT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_SYNC, &sync));
 	EXPECT_EQ(0x43, map[0]);
 	EXPECT_EQ(0x43, map[(1 << 20) - 1]);
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
-	EXPECT_EQ(0, ioctl(alloc.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	EXPECT_EQ(0, ioctl(buf, DMA_BUF_IOCTL_SYNC, &sync));
 	munmap(map, 1 << 20);
 	if (errors >= 0)
 		EXPECT_EQ(errors, dgmm_dma_api_errors());
 	dgmm_gem_close(fd, again);
 	close(fd);
-	close(alloc.fd);
+	close(buf);
 }
 
 TEST_F(unbind, rebound_device_works)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
 #include <drm/drm.h>
 #include <drm/dgmm_drm.h>
 
@@ -486,6 +487,25 @@ static inline int dgmm_dmabuf_attachments(int buf)
 	}
 	fclose(f);
 	return n;
+}
+
+#define DGMM_HEAP_PATH "/dev/dma_heap/system"
+
+/*
+ * A new system dma-heap buffer of @len bytes, read-write: its fd, -ENODEV
+ * without the heap (CONFIG_DMABUF_HEAPS_SYSTEM), or the allocation's -errno.
+ */
+static inline int dgmm_heap_buffer(size_t len)
+{
+	struct dma_heap_allocation_data alloc = { .len = len, .fd_flags = O_RDWR | O_CLOEXEC };
+	int heap = open(DGMM_HEAP_PATH, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (heap < 0)
+		return -ENODEV;
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc))
+		err = -errno;
+	close(heap);
+	return err ? err : (int)alloc.fd;
 }
 
 /* The number a sysfs or debugfs file holds; -1 if it cannot be read. */
