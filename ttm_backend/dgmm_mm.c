@@ -393,8 +393,6 @@ void dgmm_mm_unplug(struct dgmm_mm *mm)
 {
 	struct dgmm_bo *bo, *next;
 
-	/* Imports whose last GEM reference went detach first. */
-	flush_workqueue(mm->detach_wq);
 	/* Not under bo_lock: a BO's last put takes it, under other locks. */
 	mutex_lock(&mm->bo_lock);
 	bo = next_bo_get(mm, NULL);
@@ -407,7 +405,11 @@ void dgmm_mm_unplug(struct dgmm_mm *mm)
 		ttm_bo_put(&bo->tbo);
 		bo = next;
 	}
-	/* Files that closed meanwhile: their imports' detaches, then TTM's frees. */
+	/*
+	 * Detaches queued by last GEM references (unplug_bo() did their work,
+	 * or they did it first): their TTM references go before TTM's frees
+	 * are waited for.
+	 */
 	flush_workqueue(mm->detach_wq);
 	flush_workqueue(mm->ttm.wq);
 }
